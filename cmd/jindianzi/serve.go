@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"jindianzi/portal"
+	"jindianzi/search"
+)
+
+// shutdownGrace bounds how long in-flight requests may take after a signal.
+const shutdownGrace = 8 * time.Second
+
+func cmdServe(args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := newFlags("serve", &cfg, stderr)
+	fs.StringVar(&cfg.Addr, "addr", env("JDZ_ADDR", "127.0.0.1:8080"), "address to listen on (JDZ_ADDR)")
+	fs.BoolVar(&cfg.CookieSecure, "cookie-secure", env("JDZ_COOKIE_SECURE", "") == "true", "mark cookies Secure; set when served over HTTPS (JDZ_COOKIE_SECURE)")
+	fs.StringVar(&cfg.ProxyHeader, "proxy-header", env("JDZ_PROXY_HEADER", ""), "header with the client address behind a reverse proxy, e.g. X-Forwarded-For (JDZ_PROXY_HEADER)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("JDZ_TRUSTED_PROXIES", "127.0.0.1,::1"), "comma-separated proxy addresses whose --proxy-header is believed (JDZ_TRUSTED_PROXIES)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := prepareDataDir(cfg.Data); err != nil {
+		return err
+	}
+	st, err := openStore(cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	seg, err := search.OpenSegmenter(cfg.Data)
+	if err != nil {
+		return fmt.Errorf("无法加载分词词典: %w", err)
+	}
+	idx, err := search.OpenIndex(filepath.Join(cfg.Data, "index"), seg)
+	if err != nil {
+		return fmt.Errorf("无法打开搜索索引: %w", err)
+	}
+	defer idx.Close()
+
+	app, err := portal.New(portal.Config{
+		Store: st, Index: idx, Log: log, Version: buildVersion(),
+		CookieSecure: cfg.CookieSecure, ProxyHeader: cfg.ProxyHeader,
+		TrustedProxies: splitList(cfg.TrustedProxies),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("无法监听 %s: %w", cfg.Addr, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "db", st.String(), "data", cfg.Data,
+		"startup_ms", time.Since(start).Milliseconds())
+	fmt.Fprintf(stdout, "金点子已启动: http://%s/\n", ln.Addr().String())
+
+	select {
+	case err := <-served:
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("服务异常退出: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	stop()
+	log.Info("shutting down: finishing in-flight requests")
+	if err := app.ShutdownWithTimeout(shutdownGrace); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	<-served
+	if err := idx.Close(); err != nil {
+		log.Warn("close index", "err", err)
+	}
+	if err := st.Close(); err != nil {
+		log.Warn("close database", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

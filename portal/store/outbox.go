@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
+
+// appendOutbox queues an index update inside tx, so the index learns of a
+// change exactly when the change commits.
+func appendOutbox(tx *gorm.DB, entity string, id int64, op string) error {
+	return tx.Create(&OutboxEvent{Entity: entity, EntityID: id, Op: op}).Error
+}
+
+// OutboxAfter returns up to limit outbox events with id > cursor, in id order.
+func (s *Store) OutboxAfter(ctx context.Context, cursor int64, limit int) ([]OutboxEvent, error) {
+	var es []OutboxEvent
+	err := s.r.WithContext(ctx).Where("id > ?", cursor).Order("id").Limit(limit).Find(&es).Error
+	return es, wrap(err, "outbox after %d", cursor)
+}
+
+// OutboxHead returns the id of the newest outbox event, 0 when there is none.
+func (s *Store) OutboxHead(ctx context.Context) (int64, error) {
+	var id *int64
+	err := s.r.WithContext(ctx).Model(&OutboxEvent{}).Select("MAX(id)").Scan(&id).Error
+	if err != nil || id == nil {
+		return 0, wrap(err, "outbox head")
+	}
+	return *id, nil
+}

@@ -1,0 +1,153 @@
+package search
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/yanyiwu/gojieba"
+)
+
+// Segmenter cuts Chinese text into words with jieba. It is safe for
+// concurrent use: all its methods only read the loaded dictionaries.
+type Segmenter struct {
+	jieba *gojieba.Jieba
+	paths DictPaths
+}
+
+// Token is one word cut from a text. Start and End are byte offsets into that
+// text, so text[Start:End] == Text.
+type Token struct {
+	Text       string
+	Start, End int
+}
+
+// The process-wide segmenter. Each gojieba.NewJieba loads the dictionaries
+// into about 130 MB of C++ memory and takes around a second, so the process
+// keeps exactly one, created on first use and never freed; the index
+// analyzer (which Bleve builds by name, without a way to pass it in) finds
+// it here too.
+var (
+	segMu  sync.Mutex
+	segOne *Segmenter
+)
+
+// OpenSegmenter returns the process-wide Segmenter. The first call installs
+// the embedded dictionaries under filepath.Join(dataDir, "dict") and loads
+// them; later calls, whatever their dataDir, return the same Segmenter. A
+// failed first call leaves nothing behind, so it may be retried.
+func OpenSegmenter(dataDir string) (*Segmenter, error) {
+	segMu.Lock()
+	defer segMu.Unlock()
+	if segOne != nil {
+		return segOne, nil
+	}
+	paths, err := InstallDictionaries(filepath.Join(dataDir, "dict"))
+	if err != nil {
+		return nil, err
+	}
+	j, err := newJieba(paths)
+	if err != nil {
+		return nil, err
+	}
+	segOne = &Segmenter{jieba: j, paths: paths}
+	return segOne, nil
+}
+
+// currentSegmenter returns the process-wide Segmenter, or nil if
+// OpenSegmenter has not succeeded yet.
+func currentSegmenter() *Segmenter {
+	segMu.Lock()
+	defer segMu.Unlock()
+	return segOne
+}
+
+// newJieba loads jieba from explicit paths, so gojieba never falls back to
+// the dictionaries in the module cache. gojieba panics on a missing file;
+// that becomes an error here.
+func newJieba(p DictPaths) (j *gojieba.Jieba, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("search: load jieba from %s: %v", filepath.Dir(p.Dict), r)
+		}
+	}()
+	return gojieba.NewJieba(p.list()...), nil
+}
+
+// Dictionaries returns the paths of the dictionaries the Segmenter loaded.
+func (s *Segmenter) Dictionaries() DictPaths {
+	return s.paths
+}
+
+// Cut splits text into words (jieba's exact mode, HMM on for unknown words).
+// Punctuation and whitespace come back as words of their own.
+func (s *Segmenter) Cut(text string) []string {
+	return s.jieba.Cut(cString(text), true)
+}
+
+// CutForSearch splits text like Cut and also returns the shorter dictionary
+// words inside long ones (中华人民共和国 also yields 中华, 人民, 共和国…),
+// which is what an index wants.
+func (s *Segmenter) CutForSearch(text string) []string {
+	return s.jieba.CutForSearch(cString(text), true)
+}
+
+// Tokenize cuts text into words with their byte offsets; searchMode selects
+// CutForSearch's segmentation instead of Cut's. Punctuation and whitespace
+// are returned too.
+func (s *Segmenter) Tokenize(text string, searchMode bool) []Token {
+	mode := gojieba.DefaultMode
+	if searchMode {
+		mode = gojieba.SearchMode
+	}
+	// gojieba v1.4.6 reports cppjieba's byte offsets (Word.offset, not
+	// unicode_offset), and cString keeps every byte where it was, so the
+	// offsets are valid for text itself.
+	words := s.jieba.Tokenize(cString(text), mode, true)
+	tokens := make([]Token, 0, len(words))
+	for _, w := range words {
+		if w.Start < 0 || w.End > len(text) || w.Start >= w.End {
+			continue // cannot happen with byte offsets; never slice out of range
+		}
+		tokens = append(tokens, Token{Text: text[w.Start:w.End], Start: w.Start, End: w.End})
+	}
+	return tokens
+}
+
+// Extract returns up to k keywords of text, most significant first (TF-IDF
+// with jieba's IDF table and stop words).
+func (s *Segmenter) Extract(text string, k int) []string {
+	if k <= 0 {
+		return nil
+	}
+	return s.jieba.Extract(cString(text), k)
+}
+
+// cString makes text safe to hand to jieba without moving any byte: a NUL
+// would end the C string early and invalid UTF-8 makes cppjieba drop the whole
+// sentence, so each such byte becomes a space. Offsets into the result are
+// therefore offsets into text.
+func cString(text string) string {
+	clean := true
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if r == 0 || (r == utf8.RuneError && size == 1) {
+			clean = false
+			break
+		}
+		i += size
+	}
+	if clean {
+		return text
+	}
+	b := []byte(text)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == 0 || (r == utf8.RuneError && size == 1) {
+			b[i] = ' '
+		}
+		i += size
+	}
+	return string(b)
+}
