@@ -80,4 +80,3 @@ func (s *Store) DeleteExpiredKV(ctx context.Context, now time.Time) (int64, erro
 	res := s.w.WithContext(ctx).Where("expires_at > 0 AND expires_at <= ?", now.UnixMilli()).Delete(&kvRow{})
 	return res.RowsAffected, wrap(res.Error, "kv expire")
 }
-
