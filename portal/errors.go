@@ -8,6 +8,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"jindianzi/portal/ideas"
+	"jindianzi/portal/input"
 	"jindianzi/portal/store"
 )
 
@@ -54,6 +56,14 @@ func classify(err error) (int, string, string) {
 	if errors.As(err, &ae) {
 		return ae.Status, ae.Code, ae.Message
 	}
+	var ie *input.Errors
+	if errors.As(err, &ie) {
+		return fiber.StatusUnprocessableEntity, ie.Code(), ie.Error()
+	}
+	var ip *ideas.Problem
+	if errors.As(err, &ip) {
+		return ip.Status, ip.Code, ip.Message
+	}
 	status := fiber.StatusInternalServerError
 	var fe *fiber.Error
 	switch {
@@ -89,7 +99,12 @@ func (h *handler) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	c.Status(status)
 	if isAPI(c) {
-		return c.JSON(fiber.Map{"error": fiber.Map{"code": code, "message": msg}})
+		body := fiber.Map{"code": code, "message": msg}
+		var ie *input.Errors
+		if errors.As(err, &ie) {
+			body["fields"] = ie.Fields
+		}
+		return c.JSON(fiber.Map{"error": body})
 	}
 	if err := h.render(c, "error", "出错了", errorPage{Status: status, Message: msg, RequestID: rid}); err != nil {
 		h.log.Error("render error page", "request_id", rid, "err", err)

@@ -68,8 +68,15 @@ const (
 
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config) (*fiber.App, error) {
+	app, _, err := newApp(cfg)
+	return app, err
+}
+
+// newApp is New that also returns the handler, so tests in this package can
+// mount extra routes (behind requireRole, say) on the full middleware stack.
+func newApp(cfg Config) (*fiber.App, *handler, error) {
 	if cfg.Store == nil {
-		return nil, errors.New("portal: no store")
+		return nil, nil, errors.New("portal: no store")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -85,11 +92,11 @@ func New(cfg Config) (*fiber.App, error) {
 	}
 	a, err := loadAssets()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v, err := parseViews(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h := &handler{
 		cfg: cfg, store: cfg.Store, index: cfg.Index, log: cfg.Log, views: v, assets: a,
@@ -162,8 +169,11 @@ func New(cfg Config) (*fiber.App, error) {
 	api := app.Group("/api/v1")
 	api.Get("/me", h.requireUser, h.apiMe)
 
-	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-	return app, nil
+	// No catch-all route: a request nothing matches falls off the end of the
+	// middleware chain as Fiber's own 404 (or 405), which errorHandler turns
+	// into the Chinese page or the JSON error like any other. A catch-all
+	// here would also shadow every route registered after New.
+	return app, h, nil
 }
 
 // accessLog writes one structured line per request. It runs the error handler

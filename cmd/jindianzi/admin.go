@@ -91,6 +91,13 @@ func cmdUserAdd(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	defer st.Close()
 	ctx := context.Background()
+	// Ask first: a failed INSERT would also be logged by the store, and the
+	// operator should see one line. The conflict check below still covers a race.
+	if _, err := st.UserByName(ctx, name); err == nil {
+		return fmt.Errorf("用户 %q 已存在", name)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	u, err := st.CreateUser(ctx, store.NewUser{
 		Name: name, DisplayName: display, PasswordHash: hash, Role: r, Department: strings.TrimSpace(dept),
 	})

@@ -42,7 +42,8 @@ const usage = `jindianzi — 金点子城市文明建言平台
 // run executes one command and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelpFlag(args[0])) {
+		// -h alone asks for the overview below, not for serve's flags.
 		cmd, args = args[0], args[1:]
 	}
 	var err error
@@ -61,7 +62,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		})
 	case "version":
 		fmt.Fprintln(stdout, "jindianzi", buildVersion())
-	case "help", "-h", "--help":
+	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, cmd)
@@ -80,6 +81,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "jindianzi: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		return 1
 	}
+}
+
+func isHelpFlag(s string) bool {
+	return s == "-h" || s == "--help" || s == "-help"
 }
 
 // sub dispatches a second-level command such as "user add".

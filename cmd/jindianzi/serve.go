@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os/signal"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"jindianzi/portal"
+	"jindianzi/portal/store"
 	"jindianzi/search"
 )
 
@@ -66,6 +68,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	go sweep(ctx, st, log)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "db", st.String(), "data", cfg.Data,
@@ -104,4 +107,20 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// sweep removes expired sessions and rate-limit rows every ten minutes until ctx ends.
+func sweep(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if err := st.Sweep(ctx, now.UTC()); err != nil && ctx.Err() == nil {
+				log.Warn("sweep expired rows", "err", err)
+			}
+		}
+	}
 }

@@ -27,6 +27,17 @@ const (
 	saltLen      = 16
 )
 
+// Bounds on what VerifyPassword accepts from a stored hash. A corrupted or
+// planted hash must fail with an error: argon2 panics on zero rounds, zero
+// threads or an empty key, a huge memory or round count would exhaust the
+// server on one sign-in, and a key of a few bytes is easy to collide with.
+const (
+	maxArgonMemory = 1 << 20 // KiB, 1 GiB
+	maxArgonTime   = 64
+	minSaltLen     = 8
+	minKeyLen      = 16
+)
+
 // MinPasswordLen is the shortest password accepted, in characters.
 const MinPasswordLen = 8
 
@@ -65,6 +76,9 @@ func VerifyPassword(hash, password string) (bool, error) {
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
 		return false, fmt.Errorf("auth: bad argon2 parameters: %w", err)
 	}
+	if t < 1 || t > maxArgonTime || p < 1 || m > maxArgonMemory {
+		return false, fmt.Errorf("auth: argon2 parameters out of range (m=%d,t=%d,p=%d)", m, t, p)
+	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
 	if err != nil {
 		return false, fmt.Errorf("auth: bad salt: %w", err)
@@ -72,6 +86,9 @@ func VerifyPassword(hash, password string) (bool, error) {
 	want, err := base64.RawStdEncoding.DecodeString(parts[5])
 	if err != nil {
 		return false, fmt.Errorf("auth: bad hash: %w", err)
+	}
+	if len(salt) < minSaltLen || len(want) < minKeyLen {
+		return false, errors.New("auth: argon2 salt or hash too short")
 	}
 	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil

@@ -126,12 +126,13 @@ func (s *Store) Migrate(ctx context.Context, progress func(version int, name str
 
 // SchemaVersion reports the highest applied migration, 0 for an empty database.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	db := s.r.WithContext(ctx)
+	// Ask first, so a fresh database does not log a "no such table" error.
+	if !db.Migrator().HasTable("schema_migrations") {
+		return 0, nil
+	}
 	var v *int
-	err := s.r.WithContext(ctx).Raw("SELECT MAX(version) FROM schema_migrations").Scan(&v).Error
-	if err != nil {
-		if strings.Contains(err.Error(), "no such table") || strings.Contains(err.Error(), "doesn't exist") {
-			return 0, nil
-		}
+	if err := db.Raw("SELECT MAX(version) FROM schema_migrations").Scan(&v).Error; err != nil {
 		return 0, wrap(err, "schema version")
 	}
 	if v == nil {

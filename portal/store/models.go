@@ -220,6 +220,7 @@ type Idea struct {
 	Anonymous        bool
 	ContactPhone     string
 	ContactEmail     string
+	SubmitterKey     string // hash of the normalised contact: daily limits and spam rules
 	Status           IdeaStatus
 	StatusReason     string
 	RiskScore        float64

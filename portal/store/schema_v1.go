@@ -121,6 +121,7 @@ var schemaV1 = []string{
 		anonymous BOOLEAN NOT NULL DEFAULT FALSE,
 		contact_phone VARCHAR(32) NOT NULL DEFAULT '',
 		contact_email VARCHAR(254) NOT NULL DEFAULT '',
+		submitter_key VARCHAR(64) NOT NULL DEFAULT '',
 		status VARCHAR(20) NOT NULL,
 		status_reason @TEXT NOT NULL,
 		risk_score DOUBLE NOT NULL DEFAULT 0,
@@ -161,6 +162,7 @@ var schemaV1 = []string{
 	`CREATE INDEX ix_ideas_status_created ON ideas (status, created_at)`,
 	`CREATE INDEX ix_ideas_author ON ideas (author_id)`,
 	`CREATE INDEX ix_ideas_hash ON ideas (campaign_id, content_hash)`,
+	`CREATE INDEX ix_ideas_submitter ON ideas (campaign_id, submitter_key, created_at)`,
 	`CREATE INDEX ix_ideas_department ON ideas (department_id, status)`,
 
 	`CREATE TABLE idea_status_events (

@@ -68,3 +68,13 @@ func (s *Store) TokenUser(ctx context.Context, hash string, now time.Time) (*API
 func (s *Store) TouchAPIToken(ctx context.Context, id int64, now time.Time) error {
 	return wrap(s.w.WithContext(ctx).Model(&APIToken{}).Where("id = ?", id).Update("last_used_at", now).Error, "touch api token")
 }
+
+// Sweep deletes expired sessions and key/value rows. serve calls it
+// periodically; any node may, the deletes are idempotent.
+func (s *Store) Sweep(ctx context.Context, now time.Time) error {
+	if _, err := s.DeleteExpiredSessions(ctx, now); err != nil {
+		return err
+	}
+	_, err := s.DeleteExpiredKV(ctx, now)
+	return err
+}

@@ -281,13 +281,34 @@ func wrap(err error, format string, args ...any) error {
 }
 
 func newGormLogger(log *slog.Logger) logger.Interface {
-	return logger.New(slogWriter{log}, logger.Config{
+	return quietConflicts{logger.New(slogWriter{log}, logger.Config{
 		SlowThreshold:             500 * time.Millisecond,
 		LogLevel:                  logger.Warn,
 		IgnoreRecordNotFoundError: true,
 		ParameterizedQueries:      true, // never log residents' text or contacts
 		Colorful:                  false,
-	})
+	})}
+}
+
+// quietConflicts keeps expected unique-key conflicts out of the log: the
+// store turns them into ErrConflict and callers answer them.
+type quietConflicts struct{ logger.Interface }
+
+func (q quietConflicts) LogMode(l logger.LogLevel) logger.Interface {
+	return quietConflicts{q.Interface.LogMode(l)}
+}
+
+func (q quietConflicts) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if err != nil && isUniqueViolation(err) {
+		err = nil
+	}
+	q.Interface.Trace(ctx, begin, fc, err)
+}
+
+func isUniqueViolation(err error) bool {
+	msg := err.Error()
+	return errors.Is(err, gorm.ErrDuplicatedKey) || strings.Contains(msg, "UNIQUE constraint failed") ||
+		strings.Contains(msg, "Error 1062")
 }
 
 type slogWriter struct{ log *slog.Logger }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // NewUser is what CreateUser needs to make an account.
@@ -48,15 +49,19 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	return u, nil
 }
 
-// departmentByName finds a department, creating it when create is set.
+// departmentByName finds a department, creating it when create is set. Two
+// writers may create the same department at once: the insert ignores the
+// conflict and the locking read then sees whichever row won (a plain read
+// would see the transaction's old snapshot on MySQL).
 func departmentByName(tx *gorm.DB, name string, create bool) (*Department, error) {
 	var d Department
-	err := tx.Where("name = ?", name).Take(&d).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) && create {
-		d = Department{Name: name}
-		err = tx.Create(&d).Error
+	if create {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Department{Name: name}).Error; err != nil {
+			return nil, err
+		}
+		tx = tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
 	}
-	if err != nil {
+	if err := tx.Where("name = ?", name).Take(&d).Error; err != nil {
 		return nil, err
 	}
 	return &d, nil
