@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"jindianzi/portal/attachment"
 	"jindianzi/portal/auth"
 	"jindianzi/portal/store"
 	"jindianzi/portal/store/storetest"
@@ -88,6 +90,9 @@ type testOptions struct {
 	Now        func() time.Time
 	Log        *slog.Logger
 	NoIndex    bool // run without a search index
+	// SubmitLimit and TrackLimit override the per-minute rate limits.
+	SubmitLimit int
+	TrackLimit  int
 }
 
 // testEnv is a portal over a real, migrated SQLite store and a real index.
@@ -109,9 +114,14 @@ func newTestApp(t *testing.T, opts testOptions) *testEnv {
 	if log == nil {
 		log = storetest.Logger(t)
 	}
+	files, err := attachment.NewDir(filepath.Join(t.TempDir(), "attachments"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	app, h, err := newApp(Config{
 		Store: s, Index: idx, Log: log, Version: "test",
-		LoginLimit: opts.LoginLimit, Now: opts.Now,
+		LoginLimit: opts.LoginLimit, Now: opts.Now, Attachments: files,
+		SubmitLimit: opts.SubmitLimit, TrackLimit: opts.TrackLimit,
 	})
 	if err != nil {
 		t.Fatalf("newApp: %v", err)

@@ -20,7 +20,10 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
+	"jindianzi/moderation"
+	"jindianzi/portal/attachment"
 	"jindianzi/portal/auth"
+	"jindianzi/portal/ideas"
 	"jindianzi/portal/store"
 	"jindianzi/search"
 )
@@ -43,6 +46,16 @@ type Config struct {
 	// LoginWindow (defaults: 20 per 5 minutes).
 	LoginLimit  int
 	LoginWindow time.Duration
+	// SubmitLimit is how many ideas or comments one address may post per
+	// minute (default 20); TrackLimit how many tracking-code lookups (default 30).
+	SubmitLimit int
+	TrackLimit  int
+	// Moderation judges submissions (default: the campaign policy alone).
+	Moderation moderation.Checker
+	// Themes suggests a theme for ideas submitted without one (default: seed keywords).
+	Themes ideas.ThemeSuggester
+	// Attachments stores files residents attach (required to accept files).
+	Attachments attachment.Storage
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -56,6 +69,7 @@ type handler struct {
 	views  *views
 	assets *assets
 	auth   *auth.Authenticator
+	ideas  *ideas.Service
 	now    func() time.Time
 }
 
@@ -90,6 +104,21 @@ func newApp(cfg Config) (*fiber.App, *handler, error) {
 	if cfg.LoginWindow == 0 {
 		cfg.LoginWindow = 5 * time.Minute
 	}
+	if cfg.SubmitLimit == 0 {
+		cfg.SubmitLimit = 20
+	}
+	if cfg.TrackLimit == 0 {
+		cfg.TrackLimit = 30
+	}
+	if cfg.Moderation == nil {
+		cfg.Moderation = moderation.PolicyOnly{}
+	}
+	if cfg.Themes == nil {
+		cfg.Themes = ideas.KeywordSuggester{}
+	}
+	if cfg.Attachments == nil {
+		return nil, nil, errors.New("portal: no attachment storage")
+	}
 	a, err := loadAssets()
 	if err != nil {
 		return nil, nil, err
@@ -103,6 +132,8 @@ func newApp(cfg Config) (*fiber.App, *handler, error) {
 		auth: &auth.Authenticator{Store: cfg.Store, Now: cfg.Now},
 		now:  func() time.Time { return cfg.Now().UTC() },
 	}
+	h.ideas = &ideas.Service{Store: cfg.Store, Moderation: cfg.Moderation, Themes: cfg.Themes,
+		Attachments: cfg.Attachments, Now: h.now}
 	app := fiber.New(fiber.Config{
 		// Fiber hands out strings that alias its reusable buffers; Immutable
 		// copies them, so values kept after a handler returns stay correct.
@@ -166,8 +197,7 @@ func newApp(cfg Config) (*fiber.App, *handler, error) {
 	}), h.login)
 	app.Post("/logout", h.logout)
 
-	api := app.Group("/api/v1")
-	api.Get("/me", h.requireUser, h.apiMe)
+	h.routes(app)
 
 	// No catch-all route: a request nothing matches falls off the end of the
 	// middleware chain as Fiber's own 404 (or 405), which errorHandler turns

@@ -110,8 +110,18 @@ func parseViews(a *assets) (*views, error) {
 		"roleLabel": func(r store.Role) string {
 			return r.Label()
 		},
+		"hasPrefix": strings.HasPrefix,
+		// dict builds a map from key/value pairs, for small option lists.
+		"dict": func(kv ...string) map[string]string {
+			m := map[string]string{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i]] = kv[i+1]
+			}
+			return m
+		},
 	}
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templates.FS, "layout.html")
+	// The layout and the partials (files named _*.html) are shared by every page.
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templates.FS, "layout.html", "_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("portal: parse layout: %w", err)
 	}
@@ -121,7 +131,7 @@ func parseViews(a *assets) (*views, error) {
 	}
 	v := &views{pages: map[string]*template.Template{}}
 	for _, n := range names {
-		if n == "layout.html" {
+		if n == "layout.html" || strings.HasPrefix(n, "_") {
 			continue
 		}
 		t, err := template.Must(base.Clone()).ParseFS(templates.FS, n)

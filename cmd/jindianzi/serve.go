@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"jindianzi/portal"
+	"jindianzi/portal/attachment"
 	"jindianzi/portal/store"
 	"jindianzi/search"
 )
@@ -54,8 +55,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer idx.Close()
 
+	files, err := attachment.NewDir(filepath.Join(cfg.Data, "attachments"))
+	if err != nil {
+		return fmt.Errorf("无法创建附件目录: %w", err)
+	}
 	app, err := portal.New(portal.Config{
-		Store: st, Index: idx, Log: log, Version: buildVersion(),
+		Attachments: files,
+		Store:       st, Index: idx, Log: log, Version: buildVersion(),
 		CookieSecure: cfg.CookieSecure, ProxyHeader: cfg.ProxyHeader,
 		TrustedProxies: splitList(cfg.TrustedProxies),
 	})

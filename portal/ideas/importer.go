@@ -154,7 +154,6 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		rep.Rows++
 		if err != nil {
 			var pe *csv.ParseError
@@ -164,6 +163,9 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 			}
 			return rep, err
 		}
+		// Only after a successful read: FieldPos panics when a parse error
+		// left the record without fields.
+		line, _ := cr.FieldPos(0)
 		idea, themeName, reason := s.importRow(ctx, camp, cols, rec, opts.Publish)
 		if reason != "" {
 			rep.Failed = append(rep.Failed, RowError{Line: line, Reason: reason})
@@ -288,7 +290,13 @@ func (s *Service) importRow(ctx context.Context, camp *store.Campaign, cols map[
 	if publish && verdict.Action == moderation.Publish {
 		status = store.IdeaPublished
 	}
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%s\x00%s", camp.ID, get("id"), title, created.Format(time.RFC3339))))
+	// The key must not depend on the clock: a row without a time is stamped
+	// with now, which differs on every run.
+	keyTime := ""
+	if strings.TrimSpace(get("time")) != "" {
+		keyTime = created.Format(time.RFC3339)
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%s\x00%s", camp.ID, get("id"), title, keyTime)))
 	key := hex.EncodeToString(sum[:])
 	mj, _ := json.Marshal(verdict)
 	return &store.Idea{

@@ -206,6 +206,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission, files []attachment
 		Status: status, RiskScore: verdict.Risk, Moderation: string(modJSON),
 		ContentHash: verdict.ContentHash, Simhash: int64(verdict.Simhash),
 		Source: meta.Source, IdempotencyKey: idemKey, ClientIP: meta.IP,
+		// Stamped with the service clock, the one the daily limit counts by.
+		CreatedAt: now.Truncate(time.Microsecond), UpdatedAt: now.Truncate(time.Microsecond),
 	}
 	if idea.Source == "" {
 		idea.Source = "web"

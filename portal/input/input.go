@@ -19,7 +19,8 @@ type FieldError struct {
 }
 
 // Errors lists every problem found in one request. The zero value is empty
-// and ready to use.
+// and ready to use; the read methods also accept a nil *Errors (templates
+// render forms before anything was checked).
 type Errors struct {
 	Fields []FieldError
 }
@@ -42,6 +43,9 @@ func (e *Errors) Code() string {
 
 // For returns the message for a field, or "".
 func (e *Errors) For(field string) string {
+	if e == nil {
+		return ""
+	}
 	for _, f := range e.Fields {
 		if f.Field == field {
 			return f.Message
@@ -59,7 +63,7 @@ func (e *Errors) Add(field, code, msg string) {
 }
 
 // Empty reports whether no problem was recorded.
-func (e *Errors) Empty() bool { return len(e.Fields) == 0 }
+func (e *Errors) Empty() bool { return e == nil || len(e.Fields) == 0 }
 
 // Err returns e if it holds problems, nil otherwise.
 func (e *Errors) Err() error {

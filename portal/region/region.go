@@ -37,12 +37,12 @@ var divisionsTSV string
 // Province is a provincial-level division (省、自治区、直辖市、特别行政区).
 type Province struct {
 	// Code is the six-digit GB/T 2260 code, e.g. "330000".
-	Code string
+	Code string `json:"code"`
 	// Name is the full official name, e.g. "浙江省".
-	Name string
+	Name string `json:"name"`
 	// Cities are the selectable cities of the province in code order;
 	// every province has at least one.
-	Cities []City
+	Cities []City `json:"cities"`
 }
 
 // City is a prefecture-level division (地级市、地区、自治州、盟), a county-level
@@ -50,12 +50,12 @@ type Province struct {
 // administrative regions the region itself.
 type City struct {
 	// Code is the six-digit code, e.g. "330100".
-	Code string
+	Code string `json:"code"`
 	// Name is the full official name, e.g. "杭州市".
-	Name string
+	Name string `json:"name"`
 	// ProvinceCode is the code of the province the city belongs to,
 	// e.g. "330000"; it always shares the city code's first two digits.
-	ProvinceCode string
+	ProvinceCode string `json:"-"`
 }
 
 // Sentinel errors returned by Validate. Their messages are short Chinese

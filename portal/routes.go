@@ -1,0 +1,68 @@
+package portal
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"jindianzi/portal/store"
+)
+
+// limit builds a per-address rate limiter whose counters live in the shared
+// database, so every web node counts the same.
+func (h *handler) limit(name string, max int, window time.Duration, reached fiber.Handler) fiber.Handler {
+	return limiter.New(limiter.Config{
+		Max:          max,
+		Expiration:   window,
+		Storage:      h.store.KV("rl:" + name + ":"),
+		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		LimitReached: reached,
+	})
+}
+
+// routes mounts the pages and the /api/v1 JSON API (see openapi.json).
+func (h *handler) routes(app *fiber.App) {
+	submitLimit := h.limit("submit", h.cfg.SubmitLimit, time.Minute, h.submitRateLimited)
+	trackLimit := h.limit("track", h.cfg.TrackLimit, time.Minute, h.trackLimited)
+	admin := h.requireRole(store.RoleAdmin)
+
+	// Pages.
+	app.Get("/campaigns/:slug", h.campaignHTML)
+	app.Get("/campaigns/:slug/submit", h.submitForm)
+	app.Post("/campaigns/:slug/submit", submitLimit, h.submitHTML)
+	app.Get("/ideas/:id", h.ideaHTML)
+	app.Post("/ideas/:id/support", h.requireUser, h.supportHTML(false))
+	app.Post("/ideas/:id/unsupport", h.requireUser, h.supportHTML(true))
+	app.Post("/ideas/:id/comments", h.requireUser, submitLimit, h.commentHTML)
+	app.Get("/track", trackLimit, h.trackHTML)
+	app.Post("/track/withdraw", trackLimit, h.withdrawHTML)
+	app.Get("/track/edit", trackLimit, h.editHTML)
+	app.Post("/track/edit", trackLimit, h.editHTML)
+	app.Get("/my", h.requireUser, h.myHTML)
+	app.Get("/privacy", h.privacyHTML)
+	app.Get("/admin/campaigns", admin, h.adminCampaigns)
+	app.Get("/admin/campaigns/new", admin, h.adminCampaignForm)
+	app.Post("/admin/campaigns/new", admin, h.adminCampaignSave)
+	app.Get("/admin/campaigns/:slug/edit", admin, h.adminCampaignForm)
+	app.Post("/admin/campaigns/:slug/edit", admin, h.adminCampaignSave)
+
+	// JSON API.
+	api := app.Group("/api/v1")
+	api.Get("/openapi.json", h.openAPI)
+	api.Get("/me", h.requireUser, h.apiMe)
+	api.Get("/regions", h.apiRegions)
+	api.Get("/campaigns", h.apiListCampaigns)
+	api.Post("/campaigns", admin, h.apiCreateCampaign)
+	api.Get("/campaigns/:slug", h.apiGetCampaign)
+	api.Put("/campaigns/:slug", admin, h.apiUpdateCampaign)
+	api.Get("/ideas", h.apiListIdeas)
+	api.Post("/ideas", submitLimit, h.apiSubmitIdea)
+	api.Get("/ideas/:id", h.apiGetIdea)
+	api.Post("/ideas/:id/support", h.requireUser, h.apiSupport)
+	api.Delete("/ideas/:id/support", h.requireUser, h.apiSupport)
+	api.Post("/ideas/:id/comments", h.requireUser, submitLimit, h.apiComment)
+	api.Get("/track/:code", trackLimit, h.apiTrack)
+	api.Post("/track/:code/withdraw", trackLimit, h.apiWithdraw)
+	api.Put("/track/:code", trackLimit, h.apiEdit)
+}
