@@ -30,6 +30,9 @@ const usage = `jindianzi — 金点子城市文明建言平台
   jindianzi user add --name NAME --role ROLE [--department NAME]
                                             添加用户（密码从标准输入读取）
   jindianzi token add --user NAME           生成 API 访问令牌（最后一行输出）
+  jindianzi import --campaign SLUG --file F.csv [--map title=…,body=…,time=…,theme=…,supports=…] [--publish]
+                                            导入线下来信、热线记录等（CSV）
+  jindianzi demo                            创建演示活动、示例建议和各角色演示账号
   jindianzi version                         显示版本
 
 通用参数（也可用环境变量设置）:
@@ -60,6 +63,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = sub(args, map[string]func([]string) error{
 			"add": func(a []string) error { return cmdTokenAdd(a, stdout, stderr) },
 		})
+	case "import":
+		err = cmdImport(args, stdout, stderr)
+	case "demo":
+		err = cmdDemo(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "jindianzi", buildVersion())
 	case "help", "-h", "--help", "-help":

@@ -19,9 +19,7 @@ import (
 // Errors a resident can act on. Each has a code for the API and a Chinese
 // message for people.
 var (
-	ErrUnknownCampaign = &Problem{Status: 404, Code: "unknown_campaign", Message: "找不到该征集活动"}
 	ErrCampaignClosed  = &Problem{Status: 409, Code: "campaign_not_open", Message: "该征集活动当前不在征集期内，暂不接收建议"}
-	ErrUnknownTheme    = &Problem{Status: 422, Code: "unknown_theme", Message: "所选主题不属于该征集活动，请重新选择"}
 	ErrDailyLimit      = &Problem{Status: 429, Code: "daily_limit", Message: "您今天在本活动的提交次数已达上限，请明天再来"}
 	ErrBlocked         = &Problem{Status: 403, Code: "blocked", Message: "您的账号已被停用，暂不能提交"}
 	ErrNotFound        = &Problem{Status: 404, Code: "not_found", Message: "找不到对应的建议，请核对查询码"}

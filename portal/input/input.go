@@ -83,6 +83,9 @@ func (e *Errors) Text(field, label, s string, multiline bool) string {
 		return strings.ToValidUTF8(s, "")
 	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
+	if !multiline {
+		s = strings.TrimSpace(s) // a pasted line often ends in a newline
+	}
 	for _, r := range s {
 		if (r == '\n' || r == '\t') && multiline {
 			continue
