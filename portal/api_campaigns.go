@@ -121,3 +121,29 @@ func (h *handler) apiUpdateCampaign(c *fiber.Ctx) error {
 	}
 	return c.JSON(v)
 }
+
+// apiSuggestTheme is GET /api/v1/campaigns/:slug/suggest-theme?text=…: the
+// theme the submission form would pick for the text typed so far.
+func (h *handler) apiSuggestTheme(c *fiber.Ctx) error {
+	camp, err := h.campaignFor(c, c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	text := c.Query("text")
+	if !utf8.ValidString(text) || len(text) > 20000 {
+		return userError(fiber.StatusBadRequest, "invalid_text", "文本过长或含有无法识别的字符")
+	}
+	themes, err := h.store.Themes(c.UserContext(), camp.ID)
+	if err != nil {
+		return err
+	}
+	out := fiber.Map{"theme": nil, "confidence": 0}
+	if id, conf, ok := h.cfg.Themes.Suggest(c.UserContext(), camp.ID, themes, "", text); ok {
+		for _, t := range themes {
+			if t.ID == id {
+				out["theme"], out["confidence"] = t.Name, conf
+			}
+		}
+	}
+	return c.JSON(out)
+}

@@ -56,6 +56,7 @@ func (h *handler) routes(app *fiber.App) {
 	api.Post("/campaigns", admin, h.apiCreateCampaign)
 	api.Get("/campaigns/:slug", h.apiGetCampaign)
 	api.Put("/campaigns/:slug", admin, h.apiUpdateCampaign)
+	api.Get("/campaigns/:slug/suggest-theme", h.apiSuggestTheme)
 	api.Get("/ideas", h.apiListIdeas)
 	api.Post("/ideas", submitLimit, h.apiSubmitIdea)
 	api.Get("/ideas/:id", h.apiGetIdea)

@@ -4,7 +4,8 @@
   var meta = document.querySelector('meta[name="csrf-token"]');
   // Expose the CSRF token for fetch() calls made by later scripts.
   window.jdz = { csrf: meta ? meta.content : "" };
-  // Prevent double submits: disable a form's submit buttons once it is sent.
+
+  // Prevent double submits: ignore a second submit of the same form.
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (form.dataset.submitted === "1") { e.preventDefault(); return; }
@@ -13,4 +14,74 @@
       b.setAttribute("aria-disabled", "true");
     });
   });
+
+  // Move focus to the error summary so screen readers announce it.
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+
+  // Region: show only the chosen province's cities.
+  var province = document.getElementById("province");
+  var city = document.getElementById("city");
+  if (province && city) {
+    var filterCities = function () {
+      var p = province.value;
+      Array.prototype.forEach.call(city.querySelectorAll("optgroup"), function (g) {
+        var match = !p || g.dataset.province === p;
+        g.hidden = !match;
+        g.disabled = !match;
+      });
+      var sel = city.options[city.selectedIndex];
+      if (sel && sel.parentNode.dataset && sel.parentNode.dataset.province && p && sel.parentNode.dataset.province !== p) {
+        city.value = "";
+      }
+    };
+    province.addEventListener("change", filterCities);
+    filterCities();
+  }
+
+  // Similar ideas and the suggested theme while the resident types.
+  var form = document.getElementById("idea-form");
+  var panel = document.getElementById("similar");
+  if (form && panel) {
+    var title = document.getElementById("title");
+    var body = document.getElementById("body");
+    var theme = document.getElementById("theme");
+    var campaign = panel.dataset.campaign;
+    var timer = null;
+    var lookup = function () {
+      var text = (title.value + " " + body.value).trim();
+      if (text.length < 8) { panel.hidden = true; return; }
+      var q = "?campaign=" + encodeURIComponent(campaign) + "&text=" + encodeURIComponent(text.slice(0, 500));
+      fetch("/api/v1/ideas/similar" + q, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          var list = panel.querySelector("ul");
+          list.textContent = "";
+          var hits = (data && data.ideas) || [];
+          hits.forEach(function (h) {
+            var li = document.createElement("li");
+            var a = document.createElement("a");
+            a.href = "/ideas/" + h.id;
+            a.target = "_blank";
+            a.textContent = h.title;
+            li.appendChild(a);
+            list.appendChild(li);
+          });
+          panel.hidden = hits.length === 0;
+        })
+        .catch(function () { panel.hidden = true; });
+      if (theme && !theme.value) {
+        fetch("/api/v1/campaigns/" + encodeURIComponent(campaign) + "/suggest-theme?text=" + encodeURIComponent(text.slice(0, 2000)))
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            var first = theme.options[0];
+            first.textContent = data && data.theme ? "让系统推荐（推荐：" + data.theme + "）" : "让系统推荐";
+          })
+          .catch(function () {});
+      }
+    };
+    var schedule = function () { clearTimeout(timer); timer = setTimeout(lookup, 600); };
+    title.addEventListener("input", schedule);
+    body.addEventListener("input", schedule);
+  }
 })();
