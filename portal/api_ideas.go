@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"mime/multipart"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,9 +17,12 @@ import (
 	"jindianzi/portal/store"
 )
 
+// defaultPerPage is the page size when ?per_page= is not given.
+const defaultPerPage = 20
+
 // parsePage reads ?page= and ?per_page=; bad values are a 400.
 func parsePage(c *fiber.Ctx) (store.Page, error) {
-	p := store.Page{Number: 1, PerPage: 20}
+	p := store.Page{Number: 1, PerPage: defaultPerPage}
 	if v := c.Query("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100000 {
@@ -327,9 +331,19 @@ func newTrackingView(t *ideas.Tracking) trackingView {
 	return v
 }
 
+// trackingCodeParam is the :code of the URL, percent-decoded: Fiber hands
+// out the raw path, and a code typed with spaces arrives as "jdz%207k3m…".
+func trackingCodeParam(c *fiber.Ctx) string {
+	code := c.Params("code")
+	if s, err := url.PathUnescape(code); err == nil {
+		return s
+	}
+	return code
+}
+
 // apiTrack is GET /api/v1/track/:code.
 func (h *handler) apiTrack(c *fiber.Ctx) error {
-	t, err := h.ideas.Track(c.UserContext(), c.Params("code"))
+	t, err := h.ideas.Track(c.UserContext(), trackingCodeParam(c))
 	if err != nil {
 		return err
 	}
@@ -338,7 +352,7 @@ func (h *handler) apiTrack(c *fiber.Ctx) error {
 
 // apiWithdraw is POST /api/v1/track/:code/withdraw.
 func (h *handler) apiWithdraw(c *fiber.Ctx) error {
-	if _, err := h.ideas.Withdraw(c.UserContext(), c.Params("code")); err != nil {
+	if _, err := h.ideas.Withdraw(c.UserContext(), trackingCodeParam(c)); err != nil {
 		return err
 	}
 	return h.apiTrack(c)
@@ -358,7 +372,7 @@ func (h *handler) apiEdit(c *fiber.Ctx) error {
 	if err := c.BodyParser(&b); err != nil {
 		return userError(fiber.StatusBadRequest, "invalid_json", "请求体不是有效的 JSON")
 	}
-	if _, err := h.ideas.Edit(c.UserContext(), c.Params("code"), b.Title, b.Body); err != nil {
+	if _, err := h.ideas.Edit(c.UserContext(), trackingCodeParam(c), b.Title, b.Body); err != nil {
 		return err
 	}
 	return h.apiTrack(c)

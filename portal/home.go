@@ -9,6 +9,7 @@ import (
 type homePage struct {
 	Campaigns []store.Campaign
 	Debates   []debateCard
+	Adopted   []ideaView
 }
 
 type debateCard struct {
@@ -28,7 +29,16 @@ func (h *handler) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := homePage{Campaigns: cs}
+	adopted, err := h.store.RecentIdeasWithStatus(ctx,
+		[]store.IdeaStatus{store.IdeaAdopted, store.IdeaPartlyAdopted, store.IdeaImplemented}, 6)
+	if err != nil {
+		return err
+	}
+	views, err := newCatalog(h.store).views(ctx, adopted)
+	if err != nil {
+		return err
+	}
+	p := homePage{Campaigns: cs, Adopted: views}
 	for _, d := range ds {
 		p.Debates = append(p.Debates, debateCard{Debate: d, State: d.State(now)})
 	}

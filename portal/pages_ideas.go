@@ -3,6 +3,7 @@ package portal
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 
@@ -33,6 +34,11 @@ func newPager(base url.Values, path string, page store.Page, total int64) pager 
 			q[k] = v
 		}
 		q.Set("page", strconv.Itoa(n))
+		// Keep a chosen page size, or page 2 of ?per_page=2 would be
+		// counted in pages of the default size.
+		if page.PerPage != 0 && page.Limit() != defaultPerPage {
+			q.Set("per_page", strconv.Itoa(page.Limit()))
+		}
 		return path + "?" + q.Encode()
 	}
 	if p.Page > 1 {
@@ -154,6 +160,7 @@ func (h *handler) submitRateLimited(c *fiber.Ctx) error {
 
 type ideaPageData struct {
 	Idea        ideaView
+	Files       []store.Attachment
 	Comments    []commentView
 	Supported   bool
 	CanSupport  bool
@@ -185,7 +192,11 @@ func (h *handler) renderIdea(c *fiber.Ctx, status int, notice, commentErr, comme
 	if err != nil {
 		return err
 	}
-	d := ideaPageData{Idea: v, Comments: threadComments(cs), Notice: noticeText(notice), CommentErr: commentErr, CommentBody: commentBody}
+	files, err := h.store.Attachments(ctx, id)
+	if err != nil {
+		return err
+	}
+	d := ideaPageData{Idea: v, Files: files, Comments: threadComments(cs), Notice: noticeText(notice), CommentErr: commentErr, CommentBody: commentBody}
 	if u := currentUser(c); u != nil && u.Role == store.RoleResident {
 		d.CanSupport = true
 		if d.Supported, err = h.store.HasSupported(ctx, id, u.ID); err != nil {
@@ -385,4 +396,63 @@ func (h *handler) myHTML(c *fiber.Ctx) error {
 		Ideas []myIdea
 		Pager pager
 	}{out, newPager(url.Values{}, "/my", page, total)})
+}
+
+// attachmentFile is GET /ideas/:id/files/:file: an attachment of a public
+// idea. Images show inline; PDFs download. nosniff keeps browsers from
+// treating a file as anything but its checked type.
+func (h *handler) attachmentFile(c *fiber.Ctx) error {
+	id, err := parseID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	if _, err := h.store.PublicIdea(ctx, id); err != nil {
+		return err
+	}
+	as, err := h.store.Attachments(ctx, id)
+	if err != nil {
+		return err
+	}
+	fileID, err := strconv.ParseInt(c.Params("file"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	for _, a := range as {
+		if a.ID != fileID {
+			continue
+		}
+		rc, err := h.cfg.Attachments.Open(ctx, a.StoredName)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		c.Set(fiber.HeaderContentType, a.ContentType)
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
+		disp := "inline"
+		if a.ContentType == "application/pdf" {
+			disp = "attachment"
+		}
+		c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("%s; filename=\"file-%d%s\"; filename*=UTF-8''%s",
+			disp, a.ID, extFor(a.ContentType), url.PathEscape(a.OriginalName)))
+		body, err := io.ReadAll(rc)
+		if err != nil {
+			return err
+		}
+		return c.Send(body)
+	}
+	return fiber.ErrNotFound
+}
+
+func extFor(contentType string) string {
+	switch contentType {
+	case "image/jpeg":
+		return ".jpg"
+	case "image/png":
+		return ".png"
+	case "application/pdf":
+		return ".pdf"
+	}
+	return ""
 }

@@ -32,6 +32,7 @@ func (h *handler) routes(app *fiber.App) {
 	app.Get("/campaigns/:slug/submit", h.submitForm)
 	app.Post("/campaigns/:slug/submit", submitLimit, h.submitHTML)
 	app.Get("/ideas/:id", h.ideaHTML)
+	app.Get("/ideas/:id/files/:file", h.attachmentFile)
 	app.Post("/ideas/:id/support", h.requireUser, h.supportHTML(false))
 	app.Post("/ideas/:id/unsupport", h.requireUser, h.supportHTML(true))
 	app.Post("/ideas/:id/comments", h.requireUser, submitLimit, h.commentHTML)
