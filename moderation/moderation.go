@@ -81,3 +81,15 @@ func (PolicyOnly) Check(_ context.Context, in Input) (Verdict, error) {
 	}
 	return v, nil
 }
+
+// Codes lists the verdict's reason codes, space-separated, for queue filters.
+func (v Verdict) Codes() string {
+	var b []byte
+	for i, r := range v.Reasons {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, r.Code...)
+	}
+	return string(b)
+}

@@ -76,7 +76,16 @@ func (h *handler) requireUser(c *fiber.Ctx) error {
 	if isAPI(c) {
 		return userError(fiber.StatusUnauthorized, "unauthorized", "请先登录")
 	}
-	return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+	next := c.OriginalURL()
+	if c.Method() != fiber.MethodGet {
+		// After signing in, come back to the page the form was on, not to the
+		// form's target (which only answers POST).
+		next = "/"
+		if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && (ref.Host == "" || ref.Host == c.Hostname()) {
+			next = safeNext(ref.RequestURI())
+		}
+	}
+	return c.Redirect("/login?next="+url.QueryEscape(next), fiber.StatusSeeOther)
 }
 
 // requireRole lets through only users with one of the roles (401 for visitors,

@@ -303,7 +303,7 @@ func (s *Service) importRow(ctx context.Context, camp *store.Campaign, cols map[
 		CampaignID: camp.ID, TrackingCode: NewTrackingCode(),
 		Title: title, Body: body, TitleMasked: verdict.TitleMasked, BodyMasked: verdict.BodyMasked,
 		DisplayName: name, Anonymous: name == "", SubmitterKey: "import",
-		Status: status, RiskScore: verdict.Risk, Moderation: string(mj),
+		Status: status, RiskScore: verdict.Risk, Moderation: string(mj), ReasonCodes: verdict.Codes(),
 		ContentHash: verdict.ContentHash, Simhash: int64(verdict.Simhash),
 		ImportedSupports: supports, Source: "import", ImportKey: &key,
 		CreatedAt: created, UpdatedAt: created,

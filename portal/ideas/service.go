@@ -201,7 +201,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission, files []attachment
 		ProvinceCode: sub.ProvinceCode, CityCode: sub.CityCode,
 		DisplayName: sub.DisplayName, Anonymous: sub.Anonymous,
 		ContactPhone: sub.Phone, ContactEmail: sub.Email, SubmitterKey: submitter,
-		Status: status, RiskScore: verdict.Risk, Moderation: string(modJSON),
+		Status: status, RiskScore: verdict.Risk, Moderation: string(modJSON), ReasonCodes: verdict.Codes(),
 		ContentHash: verdict.ContentHash, Simhash: int64(verdict.Simhash),
 		Source: meta.Source, IdempotencyKey: idemKey, ClientIP: meta.IP,
 		// Stamped with the service clock, the one the daily limit counts by.

@@ -97,7 +97,7 @@ func (s *Service) Comment(ctx context.Context, u *store.User, ideaID int64, pare
 	}
 	mj, _ := json.Marshal(v)
 	c := &store.Comment{IdeaID: ideaID, ParentID: parent, AuthorID: &u.ID, DisplayName: u.DisplayName,
-		Body: body, BodyMasked: v.BodyMasked, Status: status, RiskScore: v.Risk, Moderation: string(mj)}
+		Body: body, BodyMasked: v.BodyMasked, Status: status, RiskScore: v.Risk, Moderation: string(mj), ReasonCodes: v.Codes()}
 	if err := s.Store.CreateComment(ctx, c); err != nil {
 		if errors.Is(err, store.ErrBadParent) {
 			return nil, ErrBadParent

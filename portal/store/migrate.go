@@ -22,6 +22,7 @@ type migration struct {
 // dialects; expand turns the @-placeholders into each dialect's types.
 var migrations = []migration{
 	{1, "initial schema", schemaV1},
+	{2, "moderation, search administration, theme models and clusters", schemaV2},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -225,6 +225,7 @@ type Idea struct {
 	StatusReason     string
 	RiskScore        float64
 	Moderation       string // JSON: reasons, matches, duplicate candidates
+	ReasonCodes      string // space-separated reason codes, for queue filters
 	MergedIntoID     *int64
 	SupportsCount    int
 	ImportedSupports int
@@ -293,6 +294,7 @@ type Comment struct {
 	StatusReason string
 	RiskScore    float64
 	Moderation   string
+	ReasonCodes  string
 	ReportsCount int
 	Hidden       bool
 	CreatedAt    time.Time
@@ -367,6 +369,7 @@ type DebatePost struct {
 	StatusReason   string
 	RiskScore      float64
 	Moderation     string
+	ReasonCodes    string
 	SupportsCount  int
 	ReportsCount   int
 	Hidden         bool
@@ -409,3 +412,115 @@ type OutboxEvent struct {
 
 // TableName pins the table name.
 func (OutboxEvent) TableName() string { return "outbox" }
+
+// Merge records one idea merged into another, so it can be undone.
+type Merge struct {
+	ID           int64
+	SourceIdeaID int64
+	TargetIdeaID int64
+	SourceStatus IdeaStatus
+	Reason       string
+	MergedBy     *int64
+	MergedAt     time.Time
+	UndoneBy     *int64
+	UndoneAt     *time.Time
+}
+
+// TableName pins the table name.
+func (Merge) TableName() string { return "merges" }
+
+// Report is a resident's report (举报) of an idea, comment or debate post.
+type Report struct {
+	ID          int64
+	TargetType  string
+	TargetID    int64
+	ReporterID  *int64
+	ReporterKey string // the account or, for visitors, a hash of the address
+	Reason      string
+	CreatedAt   time.Time
+	ResolvedAt  *time.Time
+	ResolvedBy  *int64
+}
+
+// TableName pins the table name.
+func (Report) TableName() string { return "reports" }
+
+// Holiday is a day off (or, with Workday, a weekend day worked in exchange,
+// 调休) for working-day deadlines.
+type Holiday struct {
+	Day     string `gorm:"primaryKey"` // YYYY-MM-DD, China time
+	Name    string
+	Workday bool
+}
+
+// TableName pins the table name.
+func (Holiday) TableName() string { return "holidays" }
+
+// SensitiveWord is one entry of the moderation word list that admins edit.
+type SensitiveWord struct {
+	ID        int64
+	Word      string
+	Category  string
+	Action    string // block, hold, flag
+	CreatedBy *int64
+	CreatedAt time.Time
+}
+
+// TableName pins the table name.
+func (SensitiveWord) TableName() string { return "sensitive_words" }
+
+// DictionaryTerm is a word admins added to the segmentation dictionary.
+type DictionaryTerm struct {
+	ID        int64
+	Term      string
+	CreatedBy *int64
+	CreatedAt time.Time
+}
+
+// TableName pins the table name.
+func (DictionaryTerm) TableName() string { return "dictionary_terms" }
+
+// ThemeModel is a trained theme classifier for a campaign.
+type ThemeModel struct {
+	ID         int64
+	CampaignID int64
+	Version    int
+	Model      []byte
+	Metrics    string // JSON
+	Labels     int    // confirmed labels it was trained on
+	CreatedAt  time.Time
+}
+
+// TableName pins the table name.
+func (ThemeModel) TableName() string { return "theme_models" }
+
+// Cluster groups ideas about the same concrete matter (热点问题).
+type Cluster struct {
+	ID               int64
+	CampaignID       int64
+	ThemeID          *int64
+	Label            string
+	Renamed          bool   // a moderator named it; rebuilds keep the name
+	Keywords         string // JSON array
+	Size             int
+	Supports         int
+	FirstAt          *time.Time
+	LastAt           *time.Time
+	RepresentativeID *int64
+	Score            float64
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// TableName pins the table name.
+func (Cluster) TableName() string { return "clusters" }
+
+// ClusterMember places an idea in a cluster; Pinned marks a moderator's choice.
+type ClusterMember struct {
+	IdeaID    int64 `gorm:"primaryKey"`
+	ClusterID int64
+	Pinned    bool
+}
+
+// TableName pins the table name.
+func (ClusterMember) TableName() string { return "cluster_members" }
