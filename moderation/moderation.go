@@ -18,6 +18,14 @@ const (
 	Reject  Action = "reject"  // refused, with a reason the resident sees
 )
 
+// Actions a word-list entry can carry besides Hold. They are never a
+// verdict's Action: Block makes the verdict Reject, Flag publishes (under the
+// post policy) with the match marked for moderators.
+const (
+	Block Action = "block" // the submission is refused
+	Flag  Action = "flag"  // published, but marked for a moderator's look
+)
+
 // Policies, as set on a campaign or debate.
 const (
 	PolicyPre  = "pre"  // 先审后发: everything waits for a moderator
@@ -61,6 +69,12 @@ type Verdict struct {
 	Duplicates  []Duplicate `json:"duplicates,omitempty"`
 	ContentHash string      `json:"-"`
 	Simhash     uint64      `json:"-"`
+	// Matches are the word-list hits, with byte offsets into the original
+	// title or body, for highlighting in the moderator queue.
+	Matches []Match `json:"matches,omitempty"`
+	// PII lists the personal data found and masked, by kind and position;
+	// the raw values stay out of the JSON.
+	PII []PII `json:"pii,omitempty"`
 }
 
 // Checker judges submissions. Implementations must be safe for concurrent use.

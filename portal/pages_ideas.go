@@ -219,6 +219,8 @@ func noticeText(key string) string {
 		return "评论已发表"
 	case "comment_pending":
 		return "评论已提交，审核通过后显示"
+	case "reported":
+		return "已收到您的举报，审核员会尽快处理"
 	}
 	return ""
 }

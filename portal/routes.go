@@ -26,6 +26,7 @@ func (h *handler) routes(app *fiber.App) {
 	submitLimit := h.limit("submit", h.cfg.SubmitLimit, time.Minute, h.submitRateLimited)
 	trackLimit := h.limit("track", h.cfg.TrackLimit, time.Minute, h.trackLimited)
 	admin := h.requireRole(store.RoleAdmin)
+	moderator := h.requireRole(store.RoleModerator, store.RoleAdmin)
 
 	// Pages.
 	app.Get("/campaigns/:slug", h.campaignHTML)
@@ -42,6 +43,13 @@ func (h *handler) routes(app *fiber.App) {
 	app.Post("/track/edit", trackLimit, h.editHTML)
 	app.Get("/my", h.requireUser, h.myHTML)
 	app.Get("/privacy", h.privacyHTML)
+	app.Post("/ideas/:id/report", submitLimit, h.reportHTML)
+	app.Get("/moderation", moderator, h.queueHTML)
+	app.Post("/moderation/items/:id/decision", moderator, h.decisionHTML)
+	app.Post("/moderation/bulk", moderator, h.bulkHTML)
+	app.Post("/moderation/users/:id/block", moderator, h.blockHTML)
+	app.Get("/admin/audit", moderator, h.auditHTML)
+	app.Get("/admin/audit.csv", moderator, h.auditCSV)
 	app.Get("/admin/campaigns", admin, h.adminCampaigns)
 	app.Get("/admin/campaigns/new", admin, h.adminCampaignForm)
 	app.Post("/admin/campaigns/new", admin, h.adminCampaignSave)
@@ -67,4 +75,11 @@ func (h *handler) routes(app *fiber.App) {
 	api.Get("/track/:code", trackLimit, h.apiTrack)
 	api.Post("/track/:code/withdraw", trackLimit, h.apiWithdraw)
 	api.Put("/track/:code", trackLimit, h.apiEdit)
+	api.Post("/ideas/:id/report", submitLimit, h.apiReport)
+	api.Get("/moderation/queue", moderator, h.apiQueue)
+	api.Post("/moderation/items/:id/decision", moderator, h.apiDecision)
+	api.Post("/moderation/bulk", moderator, h.apiBulk)
+	api.Post("/moderation/comments/:id/decision", moderator, h.apiCommentDecision)
+	api.Post("/moderation/users/:id/block", moderator, h.apiBlockUser)
+	api.Get("/moderation/audit", moderator, h.apiAudit)
 }

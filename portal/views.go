@@ -111,6 +111,7 @@ func parseViews(a *assets) (*views, error) {
 			return r.Label()
 		},
 		"hasPrefix": strings.HasPrefix,
+		"pct":       func(f float64) float64 { return f * 100 },
 		// dict builds a map from key/value pairs, for small option lists.
 		"dict": func(kv ...string) map[string]string {
 			m := map[string]string{}

@@ -35,6 +35,8 @@ var pageData = map[string]any{
 		Saved     bool
 	}{},
 	"admin_campaign_form": campaignFormPage{},
+	"moderation":          queuePage{},
+	"audit":               auditPage{},
 }
 
 func TestTemplatesRender(t *testing.T) {

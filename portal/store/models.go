@@ -384,17 +384,17 @@ func (DebatePost) TableName() string { return "debate_posts" }
 
 // AuditEntry is one append-only record of a moderator's or admin's action.
 type AuditEntry struct {
-	ID         int64
-	ActorID    *int64
-	ActorName  string
-	Action     string
-	TargetType string
-	TargetID   *int64
-	BeforeJSON string `gorm:"column:before_json"`
-	AfterJSON  string `gorm:"column:after_json"`
-	Reason     string
-	IP         string `gorm:"column:ip"`
-	CreatedAt  time.Time
+	ID         int64     `json:"id"`
+	ActorID    *int64    `json:"actor_id"`
+	ActorName  string    `json:"actor"`
+	Action     string    `json:"action"`
+	TargetType string    `json:"target_type"`
+	TargetID   *int64    `json:"target_id"`
+	BeforeJSON string    `gorm:"column:before_json" json:"before"`
+	AfterJSON  string    `gorm:"column:after_json" json:"after"`
+	Reason     string    `json:"reason"`
+	IP         string    `gorm:"column:ip" json:"ip"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // TableName pins the table name.

@@ -85,3 +85,48 @@
     body.addEventListener("input", schedule);
   }
 })();
+
+// Moderation queue keyboard triage: j/k move, a approve, r reject (needs a
+// reason chosen first), m merge into the first duplicate, x select for bulk.
+(function () {
+  "use strict";
+  var queue = document.getElementById("queue");
+  if (!queue) { return; }
+  var items = Array.prototype.slice.call(queue.querySelectorAll(".queue-item"));
+  if (items.length === 0) { return; }
+  var current = 0;
+  var focus = function (i) {
+    current = Math.max(0, Math.min(items.length - 1, i));
+    items[current].focus();
+  };
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) { return; }
+    var item = items[current];
+    var press = function (action) {
+      var b = item.querySelector('button[name="action"][value="' + action + '"]');
+      if (b) { b.click(); }
+    };
+    switch (e.key) {
+      case "j": focus(current + 1); break;
+      case "k": focus(current - 1); break;
+      case "a": press("approve"); break;
+      case "r":
+        var reason = item.querySelector('[data-role="reason"]');
+        if (reason && !reason.value) { reason.focus(); return; }
+        press("reject"); break;
+      case "m":
+        var target = item.querySelector('[data-role="target"]');
+        if (target && !target.value) { target.focus(); return; }
+        press("merge"); break;
+      case "x":
+        var box = item.querySelector('input[type="checkbox"]');
+        if (box) { box.checked = !box.checked; }
+        break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+  items.forEach(function (el, i) { el.addEventListener("focus", function () { current = i; }); });
+})();
