@@ -23,6 +23,7 @@ import (
 	"jindianzi/moderation"
 	"jindianzi/portal/attachment"
 	"jindianzi/portal/auth"
+	"jindianzi/portal/debate"
 	"jindianzi/portal/ideas"
 	"jindianzi/portal/store"
 	"jindianzi/search"
@@ -62,15 +63,16 @@ type Config struct {
 
 // handler holds the dependencies every route shares.
 type handler struct {
-	cfg    Config
-	store  *store.Store
-	index  *search.Index
-	log    *slog.Logger
-	views  *views
-	assets *assets
-	auth   *auth.Authenticator
-	ideas  *ideas.Service
-	now    func() time.Time
+	cfg     Config
+	store   *store.Store
+	index   *search.Index
+	log     *slog.Logger
+	views   *views
+	assets  *assets
+	auth    *auth.Authenticator
+	ideas   *ideas.Service
+	debates *debate.Service
+	now     func() time.Time
 }
 
 const (
@@ -134,6 +136,7 @@ func newApp(cfg Config) (*fiber.App, *handler, error) {
 	}
 	h.ideas = &ideas.Service{Store: cfg.Store, Moderation: cfg.Moderation, Themes: cfg.Themes,
 		Attachments: cfg.Attachments, Now: h.now}
+	h.debates = &debate.Service{Store: cfg.Store, Moderation: cfg.Moderation, Now: h.now}
 	app := fiber.New(fiber.Config{
 		// Fiber hands out strings that alias its reusable buffers; Immutable
 		// copies them, so values kept after a handler returns stay correct.

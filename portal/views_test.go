@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"jindianzi/portal/input"
 	"jindianzi/portal/store"
 	"jindianzi/static"
 	"jindianzi/templates"
@@ -37,6 +38,17 @@ var pageData = map[string]any{
 	"admin_campaign_form": campaignFormPage{},
 	"moderation":          queuePage{},
 	"audit":               auditPage{},
+	"debates": struct {
+		Debates []debateCard
+		Pager   pager
+	}{},
+	"debate": debatePageData{Debate: debateView{Stances: map[string]int64{}}},
+	"admin_debate_form": struct {
+		Form struct {
+			Slug, Title, Question, Background, Theme, Campaign, OpensAt, ClosesAt, Policy, Departments string
+		}
+		Errors *input.Errors
+	}{},
 }
 
 func TestTemplatesRender(t *testing.T) {

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"time"
 
+	"jindianzi/moderation"
 	"jindianzi/portal/auth"
 	"jindianzi/portal/campaign"
+	"jindianzi/portal/debate"
 	"jindianzi/portal/ideas"
 	"jindianzi/portal/store"
 )
@@ -55,6 +57,18 @@ var Ideas = []ideas.Submission{
 	{Title: "餐馆推广小份菜倡导光盘行动", Body: "外出吃饭时菜量往往偏大，一两个人点菜容易浪费。建议鼓励餐馆提供小份菜、半份菜，在餐桌上放置文明用餐提示，对做得好的餐馆给予表扬。", ProvinceCode: "370000", CityCode: "370100", DisplayName: "赵女士"},
 	{Title: "设立身边好人线上推荐通道", Body: "我们社区有位大爷十几年如一日义务清扫楼道、照顾独居老人，大家都很感动。建议开设身边好人的线上推荐通道，定期宣传，让好人好事被更多人看见。", ProvinceCode: "410000", CityCode: "410100", DisplayName: "社区居民"},
 	{Title: "农贸市场推行明码标价和诚信商户评选", Body: "有的农贸市场摊位不标价，还有缺斤少两的现象。建议推行统一的明码标价牌，设置公平秤，定期评选诚信商户并公开失信商户名单，让大家买得放心。", ProvinceCode: "350000", CityCode: "350100", DisplayName: "刘大姐"},
+}
+
+// DebateSlug is the demo debate's address.
+const DebateSlug = "wenming-chuxing"
+
+// debatePosts are the demo debate's opening posts, of our own writing.
+var debatePosts = []struct {
+	account, stance, body string
+}{
+	{"demo-resident", store.StanceFor, "支持开展这次讨论。我每天送孩子上学都要经过两个没有信号灯的路口，车让人的情况越来越多，但电动自行车闯红灯的还是不少，希望借这次讨论把大家的意见收集起来。"},
+	{"demo-resident", store.StanceProposal, "建议在中小学周边道路设置护学岗，上下学高峰时段由交警、老师和家长志愿者一起维护秩序，同时增加礼让斑马线的地面提示。"},
+	{"demo-official", store.StanceProposal, "感谢市民朋友的建议。我们将在讨论期间收集各路口的具体问题，对群众反映集中的学校周边路段优先开展交通秩序整治，并及时公布进展。"},
 }
 
 // Report says what Seed did.
@@ -124,5 +138,41 @@ func Seed(ctx context.Context, st *store.Store, svc *ideas.Service, password str
 		}
 	}
 	rep.Created = append(rep.Created, fmt.Sprintf("示例建议 %d 条", len(Ideas)))
+	if err := seedDebate(ctx, st, now, rep); err != nil {
+		return nil, err
+	}
 	return rep, nil
+}
+
+// seedDebate creates the demo debate on civilised traffic with two invited
+// departments and a few posts.
+func seedDebate(ctx context.Context, st *store.Store, now time.Time, rep *Report) error {
+	if _, err := st.DebateBySlug(ctx, DebateSlug); err == nil {
+		rep.Skipped = append(rep.Skipped, "主题大讨论 "+DebateSlug)
+		return nil
+	}
+	opens, closes := now.AddDate(0, 0, -3), now.AddDate(0, 1, 0)
+	d, err := debate.Create(ctx, st, debate.Input{
+		Slug: DebateSlug, Title: "遵守交通信号，安全文明出行（演示）",
+		Question: "怎样让我们的城市出行更安全、更文明？",
+		Background: "本月的主题大讨论围绕交通文明展开：行人过街、电动自行车通行、学校周边交通秩序、公共交通服务等。" +
+			"欢迎市民朋友表明立场、提出建议；受邀部门将在讨论中回应，讨论结束后公布结论和采纳的措施。（本讨论为演示内容。）",
+		Theme: "社会公德", Campaign: CampaignSlug, OpensAt: &opens, ClosesAt: &closes, Policy: store.PolicyPost,
+		Departments: []string{"市公安局交通警察支队", "市交通运输局"},
+	}, store.Actor{Name: "demo"})
+	if err != nil {
+		return fmt.Errorf("demo debate: %w", err)
+	}
+	svc := &debate.Service{Store: st, Moderation: moderation.PolicyOnly{}, Now: func() time.Time { return now }}
+	for _, p := range debatePosts {
+		u, err := st.UserByName(ctx, p.account)
+		if err != nil {
+			return err
+		}
+		if _, err := svc.Post(ctx, u, d.ID, debate.PostInput{Stance: p.stance, Body: p.body}, "127.0.0.1"); err != nil {
+			return fmt.Errorf("demo debate post: %w", err)
+		}
+	}
+	rep.Created = append(rep.Created, "主题大讨论 "+DebateSlug+"（2 个受邀部门）")
+	return nil
 }

@@ -23,6 +23,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "initial schema", schemaV1},
 	{2, "moderation, search administration, theme models and clusters", schemaV2},
+	{3, "debate outcomes", schemaV3},
 }
 
 // LatestVersion is the schema version this build expects.

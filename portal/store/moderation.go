@@ -32,22 +32,18 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]Idea, int64, error)
 		q = q.Where("theme_id = ?", f.ThemeID)
 	}
 	if f.Reason != "" {
-		// Codes are space-separated words; pad both sides to match whole codes.
-		q = q.Where("(' ' || reason_codes || ' ') LIKE ?", "% "+f.Reason+" %")
+		// Codes are space-separated words; pad both sides to match whole codes,
+		// and escape LIKE's wildcards so "_" and "%" in the filter are literal.
+		padded := "(' ' || reason_codes || ' ')"
 		if s.dialect == MySQL {
-			q = s.r.WithContext(ctx).Model(&Idea{}).
-				Where("(status = ? OR (hidden = ? AND status IN ?))", IdeaPending, true, PublicStatuses()).
-				Where("CONCAT(' ', reason_codes, ' ') LIKE ?", "% "+f.Reason+" %")
-			if f.CampaignID != 0 {
-				q = q.Where("campaign_id = ?", f.CampaignID)
-			}
-			if f.ThemeID != 0 {
-				q = q.Where("theme_id = ?", f.ThemeID)
-			}
+			padded = "CONCAT(' ', reason_codes, ' ')"
 		}
+		code := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(f.Reason)
+		q = q.Where(padded+" LIKE ? ESCAPE '!'", "% "+code+" %")
 	}
 	if !f.Before.IsZero() {
-		q = q.Where("created_at < ?", f.Before)
+		// SQLite compares times as text: compare in the zone they are stored in.
+		q = q.Where("created_at < ?", f.Before.UTC())
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -213,10 +209,12 @@ func (s *Store) merge(tx *gorm.DB, idea *Idea, d Decision, now time.Time) error 
 		return err
 	}
 	// Move supports the target does not have yet; the rest stay (the merged
-	// idea is no longer shown) and come back on unmerge.
+	// idea is no longer shown) and come back on unmerge. The author's own
+	// support stays too: the co-sign below stands for it on the target, and
+	// unmerge deletes that co-sign, which must not take the support with it.
 	if err := tx.Exec(`UPDATE supports SET idea_id = ?, moved_from_idea_id = ?
-		WHERE idea_id = ? AND user_id NOT IN (SELECT user_id FROM (SELECT user_id FROM supports WHERE idea_id = ?) AS t)`,
-		target.ID, idea.ID, idea.ID, target.ID).Error; err != nil {
+		WHERE idea_id = ? AND user_id <> ? AND user_id NOT IN (SELECT user_id FROM (SELECT user_id FROM supports WHERE idea_id = ?) AS t)`,
+		target.ID, idea.ID, idea.ID, derefOr(idea.AuthorID, -1), target.ID).Error; err != nil {
 		return err
 	}
 	if idea.AuthorID != nil {
@@ -425,11 +423,12 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, int6
 	if f.TargetID != 0 {
 		q = q.Where("target_id = ?", f.TargetID)
 	}
+	// SQLite compares times as text: compare in the zone they are stored in.
 	if !f.From.IsZero() {
-		q = q.Where("created_at >= ?", f.From)
+		q = q.Where("created_at >= ?", f.From.UTC())
 	}
 	if !f.To.IsZero() {
-		q = q.Where("created_at < ?", f.To)
+		q = q.Where("created_at < ?", f.To.UTC())
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -465,7 +464,13 @@ func (s *Store) DecideComment(ctx context.Context, id int64, approve bool, reaso
 		before := map[string]any{"status": c.Status, "hidden": c.Hidden}
 		wasPublic := c.Status.Public()
 		if approve {
-			c.Status, c.Hidden = IdeaPublished, false
+			// As with ideas, approval settles the open reports: only new ones
+			// count towards hiding the comment again.
+			c.Status, c.Hidden, c.ReportsCount = IdeaPublished, false, 0
+			if err := tx.Model(&Report{}).Where("target_type = ? AND target_id = ? AND resolved_at IS NULL", "comment", c.ID).
+				Updates(map[string]any{"resolved_at": time.Now().UTC(), "resolved_by": by.ID}).Error; err != nil {
+				return err
+			}
 		} else {
 			if strings.TrimSpace(reason) == "" {
 				return ErrNeedsReason
