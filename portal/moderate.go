@@ -2,7 +2,9 @@ package portal
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,6 +125,10 @@ func (h *handler) queueFilter(c *fiber.Ctx) (store.QueueFilter, error) {
 				return f, userError(fiber.StatusNotFound, "unknown_theme", "该征集活动没有这个主题")
 			}
 		}
+	} else if c.Query("theme") != "" {
+		// Theme names repeat across campaigns; ignoring the filter would show
+		// the whole queue as if it were filtered.
+		return f, userError(fiber.StatusBadRequest, "theme_needs_campaign", "按主题筛选时请同时指定征集活动")
 	}
 	if v := c.Query("min_age"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -164,7 +170,9 @@ func (h *handler) loadQueue(c *fiber.Ctx, f store.QueueFilter) ([]queueItem, int
 			it.Theme = cat.themes[*idea.ThemeID]
 		}
 		it.AgeDays = cal.Between(idea.CreatedAt, now)
-		it.Overdue = it.AgeDays >= camp.ReviewDays
+		// Review is due by the end of the ReviewDays-th working day (as
+		// workday.Add counts): on that day the item is due, not yet overdue.
+		it.Overdue = it.AgeDays > camp.ReviewDays
 		var v storedVerdict
 		if idea.Moderation != "" && json.Unmarshal([]byte(idea.Moderation), &v) == nil {
 			if v.Reasons != nil {
@@ -429,7 +437,9 @@ func (h *handler) report(c *fiber.Ctx, ideaID int64, reason string) (bool, error
 	if err != nil {
 		return false, err
 	}
-	r := store.Report{Reason: reason, ReporterKey: "ip:" + c.IP()}
+	// Visitors are told apart by a hash of their address, never the address itself.
+	sum := sha256.Sum256([]byte("report\x00" + c.IP()))
+	r := store.Report{Reason: reason, ReporterKey: "ip:" + hex.EncodeToString(sum[:12])}
 	if u := currentUser(c); u != nil {
 		r.ReporterID, r.ReporterKey = &u.ID, fmt.Sprintf("u:%d", u.ID)
 	}
@@ -453,24 +463,40 @@ func (h *handler) apiReport(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"received": true})
 }
 
-// reportHTML is POST /ideas/:id/report.
+// reportHTML is POST /ideas/:id/report. A report that hides the idea
+// sends the reporter to the campaign page, since the idea page is gone.
 func (h *handler) reportHTML(c *fiber.Ctx) error {
 	id, err := parseID(c)
 	if err != nil {
 		return err
 	}
-	if _, err := h.report(c, id, c.FormValue("reason")); err != nil {
+	hidden, err := h.report(c, id, c.FormValue("reason"))
+	if err != nil {
 		var ae *Error
 		if errors.As(err, &ae) && ae.Status == fiber.StatusUnprocessableEntity {
 			return h.renderIdea(c, ae.Status, "", ae.Message, "")
 		}
 		return err
 	}
+	if hidden {
+		idea, err := h.store.IdeaByID(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		camp, err := h.store.CampaignByID(c.UserContext(), idea.CampaignID)
+		if err != nil {
+			return err
+		}
+		setFlash(c, "notice", noticeText("reported"))
+		return c.Redirect("/campaigns/"+camp.Slug, fiber.StatusSeeOther)
+	}
 	return c.Redirect(fmt.Sprintf("/ideas/%d?notice=reported", id), fiber.StatusSeeOther)
 }
 
 type queuePage struct {
 	Items     []queueItem
+	Comments  []store.Comment
+	Posts     []store.DebatePost
 	Filter    url.Values
 	Campaigns []store.Campaign
 	Reasons   []string
@@ -499,14 +525,29 @@ func (h *handler) queueHTML(c *fiber.Ctx) error {
 			q.Set(k, v)
 		}
 	}
+	flash := takeFlash(c)
+	comments, _, err := h.store.PendingComments(c.UserContext(), store.Page{PerPage: 50})
+	if err != nil {
+		return err
+	}
+	posts, _, err := h.store.PendingDebatePosts(c.UserContext(), store.Page{PerPage: 50})
+	if err != nil {
+		return err
+	}
 	return h.render(c, "moderation", "审核队列", queuePage{Items: items, Filter: q, Campaigns: cs, Reasons: reasonTemplates,
-		Pager: newPager(q, "/moderation", f.Page, total), Notice: c.Query("notice"), Problem: c.Query("problem")})
+		Pager: newPager(q, "/moderation", f.Page, total), Notice: flash["notice"], Problem: flash["problem"],
+		Comments: comments, Posts: posts})
 }
 
 // backToQueue redirects to the queue with the filters the form carried.
 func backToQueue(c *fiber.Ctx, key, msg string) error {
 	q, _ := url.ParseQuery(c.FormValue("back"))
-	q.Set(key, msg)
+	for k := range q {
+		if k != "campaign" && k != "theme" && k != "reason" && k != "min_age" && k != "page" {
+			q.Del(k)
+		}
+	}
+	setFlash(c, key, msg)
 	return c.Redirect("/moderation?"+q.Encode(), fiber.StatusSeeOther)
 }
 
@@ -517,7 +558,7 @@ func (h *handler) decisionHTML(c *fiber.Ctx) error {
 		return err
 	}
 	in := decisionInput{Action: c.FormValue("action"), Reason: c.FormValue("reason"), Theme: c.FormValue("theme")}
-	if v := c.FormValue("target"); v != "" {
+	if v := c.FormValue("target"); v != "" && in.Action == store.ActMerge {
 		if in.Target, err = strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(v), "#"), 10, 64); err != nil {
 			return backToQueue(c, "problem", "合并目标应为建议编号")
 		}
@@ -703,4 +744,67 @@ func (h *handler) apiAudit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"total": total, "page": f.Page.Number, "entries": es})
+}
+
+// commentDecisionHTML is POST /moderation/comments/:id/decision.
+func (h *handler) commentDecisionHTML(c *fiber.Ctx) error {
+	id, err := parseID(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.decideComment(c, id, decisionInput{Action: c.FormValue("action"), Reason: c.FormValue("reason")}); err != nil {
+		var ae *Error
+		if errors.As(err, &ae) && ae.Status < 500 {
+			return backToQueue(c, "problem", fmt.Sprintf("评论 #%d：%s", id, ae.Message))
+		}
+		return err
+	}
+	return backToQueue(c, "notice", fmt.Sprintf("评论 #%d 已处理", id))
+}
+
+// postDecisionHTML is POST /moderation/posts/:id/decision.
+func (h *handler) postDecisionHTML(c *fiber.Ctx) error {
+	id, err := parseID(c)
+	if err != nil {
+		return err
+	}
+	action, reason := c.FormValue("action"), strings.TrimSpace(c.FormValue("reason"))
+	var derr error
+	if action != store.ActApprove && action != store.ActReject {
+		derr = userError(fiber.StatusUnprocessableEntity, "invalid_action", "发言只能通过或不通过")
+	} else {
+		_, derr = h.store.DecideDebatePost(c.UserContext(), id, action == store.ActApprove, reason, store.ActorFor(currentUser(c), c.IP()))
+		switch {
+		case errors.Is(derr, store.ErrNeedsReason):
+			derr = userError(fiber.StatusUnprocessableEntity, "reason_required", "不通过时请填写理由")
+		case errors.Is(derr, store.ErrStatusConflict):
+			derr = userError(fiber.StatusConflict, "status_conflict", "该发言已处理")
+		}
+	}
+	if derr != nil {
+		var ae *Error
+		if errors.As(derr, &ae) && ae.Status < 500 {
+			return backToQueue(c, "problem", fmt.Sprintf("发言 #%d：%s", id, ae.Message))
+		}
+		return derr
+	}
+	return backToQueue(c, "notice", fmt.Sprintf("发言 #%d 已处理", id))
+}
+
+// apiPendingComments is GET /api/v1/moderation/comments: comments waiting for a moderator.
+func (h *handler) apiPendingComments(c *fiber.Ctx) error {
+	page, err := parsePage(c)
+	if err != nil {
+		return err
+	}
+	cs, total, err := h.store.PendingComments(c.UserContext(), page)
+	if err != nil {
+		return err
+	}
+	out := make([]fiber.Map, 0, len(cs))
+	for _, cm := range cs {
+		out = append(out, fiber.Map{"id": cm.ID, "idea": cm.IdeaID, "body": cm.BodyMasked, "status": cm.Status,
+			"hidden": cm.Hidden, "reports": cm.ReportsCount, "risk": cm.RiskScore, "created_at": cm.CreatedAt.UTC()})
+	}
+	return c.JSON(fiber.Map{"total": total, "comments": out})
 }

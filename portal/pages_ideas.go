@@ -51,6 +51,7 @@ func newPager(base url.Values, path string, page store.Page, total int64) pager 
 }
 
 type campaignPageData struct {
+	Notice   string
 	Campaign campaignView
 	Ideas    []ideaView
 	Sort     string
@@ -85,7 +86,7 @@ func (h *handler) campaignHTML(c *fiber.Ctx) error {
 		base.Set("theme", t)
 	}
 	return h.render(c, "campaign", v.Title, campaignPageData{
-		Campaign: v, Ideas: views, Sort: string(f.Sort), Theme: c.Query("theme"),
+		Notice: takeFlash(c)["notice"], Campaign: v, Ideas: views, Sort: string(f.Sort), Theme: c.Query("theme"),
 		Pager: newPager(base, "/campaigns/"+v.Slug, f.Page, total),
 	})
 }

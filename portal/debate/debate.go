@@ -51,7 +51,10 @@ type Input struct {
 	Departments []string   `json:"departments"`
 }
 
-var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$`)
+var (
+	slugRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$`)
+	allDigits = regexp.MustCompile(`^[0-9]+$`)
+)
 
 // Create validates and stores a debate.
 func Create(ctx context.Context, st *store.Store, in Input, by store.Actor) (*store.Debate, error) {
@@ -59,6 +62,9 @@ func Create(ctx context.Context, st *store.Store, in Input, by store.Actor) (*st
 	d := &store.Debate{Slug: strings.ToLower(strings.TrimSpace(in.Slug)), Policy: store.PolicyPost}
 	if !slugRe.MatchString(d.Slug) {
 		e.Add("slug", "invalid_slug", "网址标识只能包含小写字母、数字和短横线，3 到 64 个字符")
+	} else if allDigits.MatchString(d.Slug) {
+		// /debates/:slug and /api/v1/debates/:id read a number as an id.
+		e.Add("slug", "invalid_slug", "网址标识不能全是数字，请至少包含一个字母")
 	}
 	d.Title = e.Text("title", "讨论标题", in.Title, false)
 	if n := input.Len(d.Title); !e.Has("title") && (n < 2 || n > 120) {
@@ -223,7 +229,10 @@ func (s *Service) Post(ctx context.Context, u *store.User, debateID int64, in Po
 		status = store.IdeaPublished
 	}
 	mj, _ := json.Marshal(v)
-	p := &store.DebatePost{DebateID: d.ID, ParentID: in.Parent, AuthorID: &u.ID, Official: official, Stance: in.Stance,
+	// Stamped with the service clock, the one the open window and the
+	// activity timeline go by.
+	now := s.now().Truncate(time.Microsecond)
+	p := &store.DebatePost{CreatedAt: now, UpdatedAt: now, DebateID: d.ID, ParentID: in.Parent, AuthorID: &u.ID, Official: official, Stance: in.Stance,
 		Body: body, BodyMasked: v.BodyMasked, Status: status, RiskScore: v.Risk, Moderation: string(mj), ReasonCodes: v.Codes()}
 	if official {
 		p.DepartmentID = u.DepartmentID
@@ -281,6 +290,7 @@ func (s *Service) Conclude(ctx context.Context, debateID int64, conclusion strin
 	if err != nil {
 		return err
 	}
+	ideaIDs = uniqueIDs(ideaIDs) // "3, 3" links idea 3 once
 	var e input.Errors
 	conclusion = e.Text("conclusion", "结论", conclusion, true)
 	if n := input.Len(conclusion); !e.Has("conclusion") && (n < 10 || n > 10000) {
@@ -299,6 +309,19 @@ func (s *Service) Conclude(ctx context.Context, debateID int64, conclusion strin
 		return ErrNotClosed
 	}
 	return s.Store.ConcludeDebate(ctx, debateID, conclusion, ideaIDs, by)
+}
+
+// uniqueIDs drops repeated ids, keeping the first occurrence's order.
+func uniqueIDs(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Promote turns a proposal post into an idea of the debate's campaign,
@@ -333,7 +356,8 @@ func (s *Service) Promote(ctx context.Context, postID int64, title string, by st
 			name = u.DisplayName
 		}
 	}
-	idea := &store.Idea{CampaignID: *d.CampaignID, TrackingCode: ideas.NewTrackingCode(), Title: title, Body: p.Body,
+	now := s.now().Truncate(time.Microsecond)
+	idea := &store.Idea{CreatedAt: now, UpdatedAt: now, PublishedAt: &now, CampaignID: *d.CampaignID, TrackingCode: ideas.NewTrackingCode(), Title: title, Body: p.Body,
 		TitleMasked: title, BodyMasked: p.BodyMasked, DisplayName: name, Status: store.IdeaPublished,
 		Moderation: p.Moderation, ReasonCodes: p.ReasonCodes, Source: "debate", SubmitterKey: fmt.Sprintf("post:%d", p.ID)}
 	if err := s.Store.PromoteDebatePost(ctx, postID, idea, by); err != nil {
