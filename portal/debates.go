@@ -134,13 +134,23 @@ func (h *handler) loadDebate(c *fiber.Ctx, d *store.Debate, sortBy store.PostSor
 			v.Posts = append(v.Posts, view(p))
 		}
 	}
-	for i := len(posts) - 1; i >= 0; i-- { // replies oldest first
-		p := posts[i]
+	for _, p := range posts {
 		if p.ParentID != nil {
 			if at, ok := index[*p.ParentID]; ok {
 				v.Posts[at].Replies = append(v.Posts[at].Replies, view(p))
 			}
 		}
+	}
+	// Replies read as a conversation, oldest first, whatever order (pinned,
+	// official, supports) the top-level posts are in.
+	for i := range v.Posts {
+		rs := v.Posts[i].Replies
+		sort.Slice(rs, func(a, b int) bool {
+			if !rs[a].CreatedAt.Equal(rs[b].CreatedAt) {
+				return rs[a].CreatedAt.Before(rs[b].CreatedAt)
+			}
+			return rs[a].ID < rs[b].ID
+		})
 	}
 	act, err := h.store.DebateActivity(ctx, d.ID)
 	if err != nil {

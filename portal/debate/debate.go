@@ -232,8 +232,9 @@ func (s *Service) Post(ctx context.Context, u *store.User, debateID int64, in Po
 	// Stamped with the service clock, the one the open window and the
 	// activity timeline go by.
 	now := s.now().Truncate(time.Microsecond)
-	p := &store.DebatePost{CreatedAt: now, UpdatedAt: now, DebateID: d.ID, ParentID: in.Parent, AuthorID: &u.ID, Official: official, Stance: in.Stance,
-		Body: body, BodyMasked: v.BodyMasked, Status: status, RiskScore: v.Risk, Moderation: string(mj), ReasonCodes: v.Codes()}
+	p := &store.DebatePost{DebateID: d.ID, ParentID: in.Parent, AuthorID: &u.ID, Official: official, Stance: in.Stance,
+		Body: body, BodyMasked: v.BodyMasked, Status: status, RiskScore: v.Risk, Moderation: string(mj), ReasonCodes: v.Codes(),
+		CreatedAt: now, UpdatedAt: now}
 	if official {
 		p.DepartmentID = u.DepartmentID
 	}
@@ -357,9 +358,10 @@ func (s *Service) Promote(ctx context.Context, postID int64, title string, by st
 		}
 	}
 	now := s.now().Truncate(time.Microsecond)
-	idea := &store.Idea{CreatedAt: now, UpdatedAt: now, PublishedAt: &now, CampaignID: *d.CampaignID, TrackingCode: ideas.NewTrackingCode(), Title: title, Body: p.Body,
+	idea := &store.Idea{CampaignID: *d.CampaignID, TrackingCode: ideas.NewTrackingCode(), Title: title, Body: p.Body,
 		TitleMasked: title, BodyMasked: p.BodyMasked, DisplayName: name, Status: store.IdeaPublished,
-		Moderation: p.Moderation, ReasonCodes: p.ReasonCodes, Source: "debate", SubmitterKey: fmt.Sprintf("post:%d", p.ID)}
+		Moderation: p.Moderation, ReasonCodes: p.ReasonCodes, Source: "debate", SubmitterKey: fmt.Sprintf("post:%d", p.ID),
+		CreatedAt: now, UpdatedAt: now, PublishedAt: &now}
 	if err := s.Store.PromoteDebatePost(ctx, postID, idea, by); err != nil {
 		if errors.Is(err, store.ErrStatusConflict) {
 			return nil, ErrNotPromotable
