@@ -262,8 +262,22 @@ func (h *handler) decide(c *fiber.Ctx, id int64, in decisionInput) (*store.Idea,
 		return nil, userError(fiber.StatusUnprocessableEntity, "unknown_theme", "请选择该活动中的主题")
 	case errors.Is(err, store.ErrUnknownIdeas):
 		return nil, userError(fiber.StatusNotFound, "not_found", "找不到该建议")
+	case err != nil:
+		return nil, err
 	}
-	return idea, err
+	// Keep duplicate detection in step: rejected and merged ideas are no
+	// longer duplicates to point at; an unmerged one is again.
+	if l, ok := h.cfg.Moderation.(moderation.Learner); ok {
+		switch idea.Status {
+		case store.IdeaRejected, store.IdeaMerged:
+			l.Forget(idea.CampaignID, idea.ID)
+		default:
+			if in.Action == store.ActUnmerge {
+				l.Remember(idea.CampaignID, idea.ID, idea.ContentHash, uint64(idea.Simhash))
+			}
+		}
+	}
+	return idea, nil
 }
 
 // parseDecision reads a decision from JSON or a form.

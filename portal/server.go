@@ -26,6 +26,7 @@ import (
 	"jindianzi/portal/debate"
 	"jindianzi/portal/ideas"
 	"jindianzi/portal/store"
+	"jindianzi/portal/wordlist"
 	"jindianzi/search"
 )
 
@@ -55,6 +56,9 @@ type Config struct {
 	Moderation moderation.Checker
 	// Themes suggests a theme for ideas submitted without one (default: seed keywords).
 	Themes ideas.ThemeSuggester
+	// Words is the editable moderation word list behind the pipeline's
+	// matcher; nil hides the word-list admin page.
+	Words *wordlist.List
 	// Attachments stores files residents attach (required to accept files).
 	Attachments attachment.Storage
 	// Now is the clock; nil means time.Now.

@@ -38,6 +38,7 @@ var pageData = map[string]any{
 	"admin_campaign_form": campaignFormPage{},
 	"moderation":          queuePage{},
 	"audit":               auditPage{},
+	"admin_words":         wordsPage{},
 	"debates": struct {
 		Debates []debateCard
 		Pager   pager

@@ -7,26 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
-	"jindianzi/moderation"
-	"jindianzi/portal/attachment"
 	"jindianzi/portal/demo"
 	"jindianzi/portal/ideas"
 	"jindianzi/portal/store"
 )
-
-// newIdeas wires the residents' idea service the way serve does.
-func newIdeas(st *store.Store, dataDir string) (*ideas.Service, error) {
-	files, err := attachment.NewDir(filepath.Join(dataDir, "attachments"))
-	if err != nil {
-		return nil, fmt.Errorf("无法创建附件目录: %w", err)
-	}
-	return &ideas.Service{Store: st, Moderation: moderation.PolicyOnly{}, Themes: ideas.KeywordSuggester{}, Attachments: files}, nil
-}
 
 func cmdImport(args []string, stdout, stderr io.Writer) error {
 	var cfg config
@@ -66,10 +54,11 @@ func cmdImport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	svc, err := newIdeas(st, cfg.Data)
+	p, err := wire(context.Background(), st, cfg.Data)
 	if err != nil {
 		return err
 	}
+	svc := p.ideas
 	var r io.Reader = f
 	var bar *progressbar.ProgressBar
 	if !quiet {
@@ -120,10 +109,11 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	svc, err := newIdeas(st, cfg.Data)
+	p, err := wire(context.Background(), st, cfg.Data)
 	if err != nil {
 		return err
 	}
+	svc := p.ideas
 	rep, err := demo.Seed(context.Background(), st, svc, password, time.Now().UTC())
 	if err != nil {
 		return err

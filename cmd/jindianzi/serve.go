@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"jindianzi/portal"
-	"jindianzi/portal/attachment"
 	"jindianzi/portal/store"
 	"jindianzi/search"
 )
@@ -45,23 +44,20 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	seg, err := search.OpenSegmenter(cfg.Data)
+	p, err := wire(context.Background(), st, cfg.Data)
 	if err != nil {
-		return fmt.Errorf("无法加载分词词典: %w", err)
+		return err
 	}
+	seg := p.seg
 	idx, err := search.OpenIndex(filepath.Join(cfg.Data, "index"), seg)
 	if err != nil {
 		return fmt.Errorf("无法打开搜索索引: %w", err)
 	}
 	defer idx.Close()
 
-	files, err := attachment.NewDir(filepath.Join(cfg.Data, "attachments"))
-	if err != nil {
-		return fmt.Errorf("无法创建附件目录: %w", err)
-	}
 	app, err := portal.New(portal.Config{
-		Attachments: files,
-		Store:       st, Index: idx, Log: log, Version: buildVersion(),
+		Attachments: p.files, Moderation: p.pipeline, Words: p.words,
+		Store: st, Index: idx, Log: log, Version: buildVersion(),
 		CookieSecure: cfg.CookieSecure, ProxyHeader: cfg.ProxyHeader,
 		TrustedProxies: splitList(cfg.TrustedProxies),
 	})
@@ -75,6 +71,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go sweep(ctx, st, log)
+	go p.words.Watch(ctx, time.Minute, log)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "db", st.String(), "data", cfg.Data,

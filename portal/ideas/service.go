@@ -241,6 +241,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission, files []attachment
 		}
 		return Receipt{}, err
 	}
+	if l, ok := s.Moderation.(moderation.Learner); ok {
+		l.Remember(idea.CampaignID, idea.ID, idea.ContentHash, uint64(idea.Simhash))
+	}
 	return s.receipt(idea, themes, false), nil
 }
 

@@ -1,6 +1,7 @@
 package ideas
 
 import (
+	"jindianzi/moderation"
 	"context"
 	"errors"
 
@@ -77,6 +78,11 @@ func (s *Service) Withdraw(ctx context.Context, code string) (*store.Idea, error
 		store.IdeaStatusEvent{ActorRole: string(store.RoleResident), Note: "提交人已撤回", Public: true}, nil)
 	if errors.Is(err, store.ErrStatusConflict) {
 		return nil, ErrNotWithdrawable
+	}
+	if err == nil {
+		if l, ok := s.Moderation.(moderation.Learner); ok {
+			l.Forget(idea.CampaignID, idea.ID)
+		}
 	}
 	return idea, err
 }

@@ -246,3 +246,22 @@ func (s *Store) ChangeIdeaStatus(ctx context.Context, id int64, from []IdeaStatu
 // ErrStatusConflict is returned when an idea is not in a status that allows
 // the requested change (for example withdrawing a published idea).
 var ErrStatusConflict = errors.New("store: idea is not in a status that allows this")
+
+// Fingerprint is what duplicate detection keeps of an idea.
+type Fingerprint struct {
+	IdeaID      int64
+	ContentHash string
+	Simhash     int64
+}
+
+// Fingerprints returns the fingerprints of a campaign's ideas that new
+// submissions may duplicate: pending and public ones, not rejected, withdrawn
+// or already merged ones.
+func (s *Store) Fingerprints(ctx context.Context, campaignID int64) ([]Fingerprint, error) {
+	var out []Fingerprint
+	err := s.r.WithContext(ctx).Model(&Idea{}).Select("id AS idea_id, content_hash, simhash").
+		Where("campaign_id = ? AND content_hash <> '' AND status NOT IN ?", campaignID,
+			[]IdeaStatus{IdeaRejected, IdeaWithdrawn, IdeaMerged}).
+		Scan(&out).Error
+	return out, wrap(err, "fingerprints of campaign %d", campaignID)
+}
