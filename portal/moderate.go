@@ -52,10 +52,40 @@ type queueItem struct {
 	Reasons        []moderation.Reason `json:"reasons"`
 	Matches        []string            `json:"matches,omitempty"`
 	Duplicates     []duplicateView     `json:"duplicates"`
+	Segments       []textSegment       `json:"-"`
 	CreatedAt      time.Time           `json:"created_at"`
 	AgeDays        int                 `json:"age_working_days"`
 	Overdue        bool                `json:"overdue"`
 	Themes         []themeOption       `json:"-"`
+}
+
+// textSegment is a run of text, marked when it is a listed word.
+type textSegment struct {
+	Text string
+	Mark bool
+}
+
+// highlight splits text around the word-list hits found in it.
+func (h *handler) highlight(text string) []textSegment {
+	if h.cfg.Words == nil {
+		return []textSegment{{Text: text}}
+	}
+	var out []textSegment
+	at := 0
+	for _, m := range h.cfg.Words.Registry.Matcher().Match(text) {
+		if m.Start < at || m.End > len(text) || m.Start >= m.End {
+			continue // overlapping or out of range
+		}
+		if m.Start > at {
+			out = append(out, textSegment{Text: text[at:m.Start]})
+		}
+		out = append(out, textSegment{Text: text[m.Start:m.End], Mark: true})
+		at = m.End
+	}
+	if at < len(text) {
+		out = append(out, textSegment{Text: text[at:]})
+	}
+	return out
 }
 
 type duplicateView struct {
@@ -169,6 +199,7 @@ func (h *handler) loadQueue(c *fiber.Ctx, f store.QueueFilter) ([]queueItem, int
 		if idea.ThemeID != nil {
 			it.Theme = cat.themes[*idea.ThemeID]
 		}
+		it.Segments = h.highlight(it.Body)
 		it.AgeDays = cal.Between(idea.CreatedAt, now)
 		// Review is due by the end of the ReviewDays-th working day (as
 		// workday.Add counts): on that day the item is due, not yet overdue.
