@@ -2,24 +2,70 @@ package search
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"unicode"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
-	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
+	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/registry"
 )
 
 // Names under which the Chinese analysis is registered with Bleve. An index
-// mapping refers to them by name, so they must never be renamed.
+// mapping refers to them by name, so they must never be renamed; a change in
+// what they produce must raise MappingVersion.
 const (
-	// TokenizerName is the Bleve tokenizer that cuts text with the
-	// process-wide Segmenter in search mode.
+	// TokenizerName is the Bleve tokenizer that folds text (see Fold) and
+	// cuts it with the process-wide Segmenter. Its "mode" option is
+	// "search" (the default: every word plus the dictionary words inside it)
+	// or "exact" (jieba's exact mode only).
 	TokenizerName = "jindianzi_jieba"
-	// AnalyzerName is the Bleve analyzer for Chinese text fields: the
-	// TokenizerName tokenizer followed by lower-casing.
+	// AnalyzerName is the Bleve analyzer for the word fields (title, body):
+	// the TokenizerName tokenizer in exact mode followed by the
+	// SynonymFilterName filter, at index and at query time alike. Exact mode
+	// because the pair and character fields already find the parts of a
+	// long word, which search mode would count a second time (ANALYSIS.md).
 	AnalyzerName = "jindianzi"
+	// BigramAnalyzerName is the Bleve analyzer for the fallback fields
+	// (title_bigram, body_bigram): folded text cut into Unicode words, Han
+	// runs into overlapping character pairs, which finds what jieba cut
+	// differently in the query and in the document (names, typos, new words).
+	BigramAnalyzerName = "jindianzi_bigram"
+	// UnigramAnalyzerName is the Bleve analyzer for the single-character
+	// fields (title_char, body_char): folded text cut into Unicode words,
+	// so each Han character on its own, which scores partial overlaps
+	// (燃气 in 天然气) that neither words nor pairs see, less the 500 most
+	// common characters (CommonCharFilterName).
+	UnigramAnalyzerName = "jindianzi_unigram"
+	// CommonCharFilterName is the Bleve token filter that drops the most
+	// common Han characters (dict/common_chars.utf8): in nearly every text,
+	// they make long posting lists that cost index space and query time and
+	// tell documents apart no better than the pair field already does.
+	CommonCharFilterName = "jindianzi_common_chars"
+	// SynonymFilterName is the Bleve token filter that adds, at the same
+	// position, the canonical word of a synonym group (dict/synonyms.utf8)
+	// after each other member, so that 电瓶车 in a document is found by 电动车
+	// and the other way round.
+	SynonymFilterName = "jindianzi_synonyms"
+	// StopFilterName is the Bleve token filter that drops the stop words of
+	// dict/search_stop.utf8 (function words and set phrases, not jieba's
+	// longer list, which also holds content words). BuildQuery does not use
+	// it: with IDF weighting, dropping them changed nothing measurable
+	// (ANALYSIS.md); it is there for analyses that must stay small, such as
+	// a whole body turned into a "more like this" query.
+	StopFilterName = "jindianzi_stop"
+	// FoldTokenizerName is the Bleve tokenizer that folds text (see Fold)
+	// and splits it into Unicode words (Bleve's "unicode" tokenizer).
+	FoldTokenizerName = "jindianzi_unicode"
+)
+
+// Tokenizer modes, the values of TokenizerName's "mode" option.
+const (
+	modeSearch = "search"
+	modeExact  = "exact"
 )
 
 // errNoSegmenter is returned when Bleve builds the tokenizer before
@@ -30,52 +76,99 @@ var errNoSegmenter = errors.New("search: jieba tokenizer needs OpenSegmenter to 
 // index asks for the analyzer, which is why the tokenizer can look up the
 // Segmenter lazily.
 func init() {
-	if err := registry.RegisterTokenizer(TokenizerName, tokenizerConstructor); err != nil {
-		panic(err)
+	must := func(err error) {
+		if err != nil {
+			panic(err)
+		}
 	}
-	if err := registry.RegisterAnalyzer(AnalyzerName, analyzerConstructor); err != nil {
-		panic(err)
-	}
+	must(registry.RegisterTokenizer(TokenizerName, tokenizerConstructor))
+	must(registry.RegisterTokenizer(FoldTokenizerName, foldTokenizerConstructor))
+	must(registry.RegisterTokenFilter(SynonymFilterName, synonymFilterConstructor))
+	must(registry.RegisterTokenFilter(StopFilterName, stopFilterConstructor))
+	must(registry.RegisterTokenFilter(CommonCharFilterName, commonCharFilterConstructor))
+	must(registry.RegisterAnalyzer(AnalyzerName, analyzerConstructor))
+	must(registry.RegisterAnalyzer(BigramAnalyzerName, bigramAnalyzerConstructor))
+	must(registry.RegisterAnalyzer(UnigramAnalyzerName, unigramAnalyzerConstructor))
 }
 
 // analyzerConstructor builds the "jindianzi" analyzer. It lives in code rather
 // than as a custom analyzer inside each index mapping so that NewMapping needs
 // no loaded jieba (Bleve builds custom analyzers as soon as they are added);
-// a change here must raise MappingVersion.
+// a change here must raise MappingVersion. Folding happens in the tokenizer,
+// which also lower-cases, so no lowercase filter follows.
 func analyzerConstructor(_ map[string]any, cache *registry.Cache) (analysis.Analyzer, error) {
+	tok, err := newTokenizer(currentSegmenter(), false)
+	if err != nil {
+		return nil, err
+	}
+	syn, err := cache.TokenFilterNamed(SynonymFilterName)
+	if err != nil {
+		return nil, err
+	}
+	return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: []analysis.TokenFilter{syn}}, nil
+}
+
+// bigramAnalyzerConstructor builds the "jindianzi_bigram" analyzer: Bleve's
+// "cjk" analyzer with Fold in place of its width and lower-case filters.
+func bigramAnalyzerConstructor(_ map[string]any, cache *registry.Cache) (analysis.Analyzer, error) {
 	return custom.AnalyzerConstructor(map[string]any{
-		"tokenizer":     TokenizerName,
-		"token_filters": []string{lowercase.Name},
+		"tokenizer":     FoldTokenizerName,
+		"token_filters": []string{cjk.BigramName},
+	}, cache)
+}
+
+// unigramAnalyzerConstructor builds the "jindianzi_unigram" analyzer.
+func unigramAnalyzerConstructor(_ map[string]any, cache *registry.Cache) (analysis.Analyzer, error) {
+	return custom.AnalyzerConstructor(map[string]any{
+		"tokenizer":     FoldTokenizerName,
+		"token_filters": []string{CommonCharFilterName},
 	}, cache)
 }
 
 // tokenizerConstructor builds the "jindianzi_jieba" tokenizer around the
 // process-wide Segmenter.
-func tokenizerConstructor(_ map[string]any, _ *registry.Cache) (analysis.Tokenizer, error) {
-	return newTokenizer(currentSegmenter())
+func tokenizerConstructor(config map[string]any, _ *registry.Cache) (analysis.Tokenizer, error) {
+	mode := modeSearch
+	if v, ok := config["mode"]; ok {
+		s, _ := v.(string)
+		if s != modeSearch && s != modeExact {
+			return nil, fmt.Errorf("search: tokenizer %s: mode %v is neither %q nor %q", TokenizerName, v, modeSearch, modeExact)
+		}
+		mode = s
+	}
+	return newTokenizer(currentSegmenter(), mode == modeSearch)
 }
 
-func newTokenizer(seg *Segmenter) (analysis.Tokenizer, error) {
+func newTokenizer(seg *Segmenter, searchMode bool) (analysis.Tokenizer, error) {
 	if seg == nil {
 		return nil, errNoSegmenter
 	}
-	return &jiebaTokenizer{seg: seg}, nil
+	return &jiebaTokenizer{seg: seg, searchMode: searchMode}, nil
 }
 
-// jiebaTokenizer turns jieba's search-mode cut into a Bleve token stream.
+// jiebaTokenizer turns jieba's cut of the folded text into a Bleve token
+// stream whose offsets point into the original text.
 type jiebaTokenizer struct {
-	seg *Segmenter
+	seg        *Segmenter
+	searchMode bool
+	noFold     bool // only for measuring what folding brings (see ANALYSIS.md)
 }
 
 // Tokenize implements analysis.Tokenizer.
 //
-// Search mode yields each exact-mode word plus the dictionary words inside
-// it. All tokens from one exact-mode word share its position, the way
-// synonyms do, so a phrase query matches whichever granularity the query text
-// was cut into. Tokens without a letter or digit (spaces, punctuation,
-// symbols) are dropped and take no position.
+// Terms are folded (see Fold); Start and End are byte offsets into input, so
+// highlighting marks the text as the resident wrote it. Search mode yields
+// each exact-mode word plus the dictionary words inside it. All tokens from
+// one exact-mode word share its position, the way synonyms do, so a phrase
+// query matches whichever granularity the query text was cut into. Tokens
+// without a letter or digit (spaces, punctuation, symbols) are dropped and
+// take no position.
 func (t *jiebaTokenizer) Tokenize(input []byte) analysis.TokenStream {
-	words := t.seg.Tokenize(string(input), true)
+	text, fm := string(input), &folded{text: string(input), orig: len(input)}
+	if !t.noFold {
+		text, fm = foldText(text)
+	}
+	words := t.seg.Tokenize(text, t.searchMode)
 	// Longest first at each start, so an exact-mode word opens its group.
 	slices.SortStableFunc(words, func(a, b Token) int {
 		if a.Start != b.Start {
@@ -101,8 +194,8 @@ func (t *jiebaTokenizer) Tokenize(input []byte) analysis.TokenStream {
 		}
 		stream = append(stream, &analysis.Token{
 			Term:     []byte(w.Text),
-			Start:    w.Start,
-			End:      w.End,
+			Start:    fm.origStart(w.Start),
+			End:      fm.origEnd(w.End),
 			Position: pos,
 			Type:     typ,
 		})
@@ -124,4 +217,73 @@ func tokenType(word string) (analysis.TokenType, bool) {
 		}
 	}
 	return typ, ok
+}
+
+// foldTokenizerConstructor builds the "jindianzi_unicode" tokenizer.
+func foldTokenizerConstructor(_ map[string]any, _ *registry.Cache) (analysis.Tokenizer, error) {
+	return foldTokenizer{inner: unicodetok.NewUnicodeTokenizer()}, nil
+}
+
+// foldTokenizer folds text (see Fold), splits the folded text with inner
+// and maps the tokens' offsets back to the original text.
+type foldTokenizer struct {
+	inner analysis.Tokenizer
+}
+
+// Tokenize implements analysis.Tokenizer.
+func (t foldTokenizer) Tokenize(input []byte) analysis.TokenStream {
+	text, fm := foldText(string(input))
+	stream := t.inner.Tokenize([]byte(text))
+	for _, tok := range stream {
+		tok.Start, tok.End = fm.origStart(tok.Start), fm.origEnd(tok.End)
+	}
+	return stream
+}
+
+// synonymFilterConstructor builds the "jindianzi_synonyms" token filter.
+func synonymFilterConstructor(_ map[string]any, _ *registry.Cache) (analysis.TokenFilter, error) {
+	return synonymFilter{canon: synonymCanon()}, nil
+}
+
+// synonymFilter adds after each token that is a non-canonical member of a
+// synonym group the group's canonical word, at the same position and over
+// the same text. Keeping the original term lets an exact match score above a
+// synonym match.
+type synonymFilter struct {
+	canon map[string]string
+}
+
+// Filter implements analysis.TokenFilter.
+func (f synonymFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
+	var out analysis.TokenStream // allocated on the first synonym only
+	for i, tok := range input {
+		c, ok := f.canon[string(tok.Term)]
+		if !ok {
+			if out != nil {
+				out = append(out, tok)
+			}
+			continue
+		}
+		if out == nil {
+			out = make(analysis.TokenStream, i, len(input)+4)
+			copy(out, input[:i])
+		}
+		syn := *tok
+		syn.Term = []byte(c)
+		out = append(out, tok, &syn)
+	}
+	if out == nil {
+		return input
+	}
+	return out
+}
+
+// stopFilterConstructor builds the "jindianzi_stop" token filter.
+func stopFilterConstructor(_ map[string]any, _ *registry.Cache) (analysis.TokenFilter, error) {
+	return stop.NewStopTokensFilter(analysis.TokenMap(searchStopWords())), nil
+}
+
+// commonCharFilterConstructor builds the "jindianzi_common_chars" filter.
+func commonCharFilterConstructor(_ map[string]any, _ *registry.Cache) (analysis.TokenFilter, error) {
+	return stop.NewStopTokensFilter(analysis.TokenMap(commonChars())), nil
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestTokenizerNeedsSegmenter(t *testing.T) {
-	if _, err := newTokenizer(nil); !errors.Is(err, errNoSegmenter) {
+	if _, err := newTokenizer(nil, true); !errors.Is(err, errNoSegmenter) {
 		t.Fatalf("newTokenizer(nil) error = %v, want errNoSegmenter", err)
 	}
 }
@@ -65,9 +65,12 @@ func TestAnalyzer(t *testing.T) {
 	}
 }
 
-func TestAnalyzerGroupsSearchModeWords(t *testing.T) {
-	a := testAnalyzer(t)
-	stream := a.Analyze([]byte("中华人民共和国成立了"))
+func TestTokenizerGroupsSearchModeWords(t *testing.T) {
+	tok, err := newTokenizer(testSegmenter(t), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := tok.Tokenize([]byte("中华人民共和国成立了"))
 	pos := map[string]int{}
 	for _, tok := range stream {
 		t.Logf("%v", tok)

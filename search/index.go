@@ -16,7 +16,7 @@ import (
 // MappingVersion is the version of NewMapping and of the analysis behind it
 // (analyzer, dictionaries). Raise it whenever either changes: an index built
 // with another version reports NeedsRebuild and is rebuilt from the database.
-const MappingVersion = 1
+const MappingVersion = 2
 
 // Keys in the index's internal storage.
 const (
@@ -36,6 +36,15 @@ const (
 	FieldStatus   = "status"
 	FieldCreated  = "created"
 	FieldSupports = "supports"
+
+	// The title and body again, cut into character pairs by
+	// BigramAnalyzerName and into single characters by UnigramAnalyzerName;
+	// BuildQuery searches them beside the word fields. Indexed only: nothing
+	// is stored and no term vectors are kept.
+	fieldTitleBigram = "title_bigram"
+	fieldBodyBigram  = "body_bigram"
+	fieldTitleChar   = "title_char"
+	fieldBodyChar    = "body_char"
 )
 
 // defaultLimit is how many ids SearchIDs returns when asked for none.
@@ -45,9 +54,12 @@ const defaultLimit = 10
 var ErrClosed = errors.New("search: index closed")
 
 // NewMapping returns the index mapping for ideas: title and body analysed
-// as Chinese text with the "jindianzi" analyzer (stored, with term vectors
-// for highlighting), the facet fields as exact keywords, the creation time and
-// the support count. Documents of other types are not indexed.
+// as Chinese words with the "jindianzi" analyzer (stored, with term vectors
+// for highlighting), the same text as character pairs in title_bigram and
+// body_bigram and as single characters in title_char and body_char (indexed
+// only), the facet fields as exact keywords, the creation time and the
+// support count. Documents of other types are not indexed, and nothing goes
+// into Bleve's composite _all field, which no query here uses.
 func NewMapping() mapping.IndexMapping {
 	im := mapping.NewIndexMapping()
 	im.DefaultAnalyzer = AnalyzerName
@@ -59,6 +71,17 @@ func NewMapping() mapping.IndexMapping {
 		f.Analyzer = AnalyzerName
 		f.Store = true
 		f.IncludeTermVectors = true
+		f.IncludeInAll = false
+		f.DocValues = false // text is never sorted or faceted on
+		return f
+	}
+	indexOnly := func(analyzer string) *mapping.FieldMapping {
+		f := mapping.NewTextFieldMapping()
+		f.Analyzer = analyzer
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
 		return f
 	}
 	keywordField := func() *mapping.FieldMapping {
@@ -75,6 +98,10 @@ func NewMapping() mapping.IndexMapping {
 	idea := mapping.NewDocumentStaticMapping()
 	idea.AddFieldMappingsAt(FieldTitle, text())
 	idea.AddFieldMappingsAt(FieldBody, text())
+	idea.AddFieldMappingsAt(fieldTitleBigram, indexOnly(BigramAnalyzerName))
+	idea.AddFieldMappingsAt(fieldBodyBigram, indexOnly(BigramAnalyzerName))
+	idea.AddFieldMappingsAt(fieldTitleChar, indexOnly(UnigramAnalyzerName))
+	idea.AddFieldMappingsAt(fieldBodyChar, indexOnly(UnigramAnalyzerName))
 	for _, name := range []string{FieldTheme, FieldCampaign, FieldRegion, FieldStatus} {
 		idea.AddFieldMappingsAt(name, keywordField())
 	}
@@ -101,14 +128,18 @@ type Doc struct {
 // ideaDoc is how a Doc is handed to Bleve, whose reflection reads the json
 // tags as field names.
 type ideaDoc struct {
-	Title    string     `json:"title"`
-	Body     string     `json:"body"`
-	Theme    string     `json:"theme"`
-	Campaign string     `json:"campaign"`
-	Region   string     `json:"region"`
-	Status   string     `json:"status"`
-	Created  *time.Time `json:"created"` // nil when unknown: Bleve cannot index year 1
-	Supports int        `json:"supports"`
+	Title       string     `json:"title"`
+	Body        string     `json:"body"`
+	TitleBigram string     `json:"title_bigram"`
+	BodyBigram  string     `json:"body_bigram"`
+	TitleChar   string     `json:"title_char"`
+	BodyChar    string     `json:"body_char"`
+	Theme       string     `json:"theme"`
+	Campaign    string     `json:"campaign"`
+	Region      string     `json:"region"`
+	Status      string     `json:"status"`
+	Created     *time.Time `json:"created"` // nil when unknown: Bleve cannot index year 1
+	Supports    int        `json:"supports"`
 }
 
 // BleveType tells Bleve's mapping which document type this is.
@@ -116,13 +147,17 @@ func (ideaDoc) BleveType() string { return ideaType }
 
 func toIdeaDoc(d Doc) ideaDoc {
 	doc := ideaDoc{
-		Title:    d.Title,
-		Body:     d.Body,
-		Theme:    d.Theme,
-		Campaign: d.Campaign,
-		Region:   d.Region,
-		Status:   d.Status,
-		Supports: d.Supports,
+		Title:       d.Title,
+		Body:        d.Body,
+		TitleBigram: d.Title,
+		BodyBigram:  d.Body,
+		TitleChar:   d.Title,
+		BodyChar:    d.Body,
+		Theme:       d.Theme,
+		Campaign:    d.Campaign,
+		Region:      d.Region,
+		Status:      d.Status,
+		Supports:    d.Supports,
 	}
 	if !d.Created.IsZero() {
 		created := d.Created
@@ -302,18 +337,12 @@ func (x *Index) Delete(ids ...string) error {
 }
 
 // SearchIDs returns the ids of up to limit ideas whose title or body matches
-// query, best first. A limit of zero or less means 10.
-func (x *Index) SearchIDs(query string, limit int) ([]string, error) {
+// text (see BuildQuery), best first. A limit of zero or less means 10.
+func (x *Index) SearchIDs(text string, limit int) ([]string, error) {
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	title := bleve.NewMatchQuery(query)
-	title.SetField(FieldTitle)
-	title.Analyzer = AnalyzerName
-	body := bleve.NewMatchQuery(query)
-	body.SetField(FieldBody)
-	body.Analyzer = AnalyzerName
-	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(title, body), limit, 0, false)
+	req := bleve.NewSearchRequestOptions(x.BuildQuery(text), limit, 0, false)
 
 	var ids []string
 	err := x.use(func(idx bleve.Index) error {
@@ -328,7 +357,7 @@ func (x *Index) SearchIDs(query string, limit int) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("search: search %q: %w", query, err)
+		return nil, fmt.Errorf("search: search %q: %w", clipRunes(text, 40), err)
 	}
 	return ids, nil
 }

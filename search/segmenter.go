@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -10,10 +11,14 @@ import (
 )
 
 // Segmenter cuts Chinese text into words with jieba. It is safe for
-// concurrent use: all its methods only read the loaded dictionaries.
+// concurrent use: cutting only reads the loaded dictionaries, and AddWords,
+// the one method that changes them, waits until no cut is running (cppjieba's
+// trie is not safe to read while a word is inserted).
 type Segmenter struct {
+	mu    sync.RWMutex // write-locked while words are added to jieba
 	jieba *gojieba.Jieba
 	paths DictPaths
+	added map[string]bool // words added since loading (civic and admin), folded
 }
 
 // Token is one word cut from a text. Start and End are byte offsets into that
@@ -34,9 +39,10 @@ var (
 )
 
 // OpenSegmenter returns the process-wide Segmenter. The first call installs
-// the embedded dictionaries under filepath.Join(dataDir, "dict") and loads
-// them; later calls, whatever their dataDir, return the same Segmenter. A
-// failed first call leaves nothing behind, so it may be retried.
+// the embedded dictionaries under filepath.Join(dataDir, "dict"), loads them
+// and adds the civic dictionary and the synonym words (see CivicWords); later
+// calls, whatever their dataDir, return the same Segmenter. A failed first
+// call leaves nothing behind, so it may be retried.
 func OpenSegmenter(dataDir string) (*Segmenter, error) {
 	segMu.Lock()
 	defer segMu.Unlock()
@@ -51,7 +57,11 @@ func OpenSegmenter(dataDir string) (*Segmenter, error) {
 	if err != nil {
 		return nil, err
 	}
-	segOne = &Segmenter{jieba: j, paths: paths}
+	seg := &Segmenter{jieba: j, paths: paths, added: map[string]bool{}}
+	for _, e := range civicEntries() {
+		seg.addWord(e)
+	}
+	segOne = seg
 	return segOne, nil
 }
 
@@ -80,9 +90,56 @@ func (s *Segmenter) Dictionaries() DictPaths {
 	return s.paths
 }
 
+// AddWords adds words to jieba's dictionary at run time, so that they are
+// cut whole from now on: the terms an administrator maintains (place names,
+// campaign names, local jargon). Each word is folded like the text it will
+// be found in (see Fold) and trimmed; empty words, words with spaces and
+// words already added are skipped. It returns how many words were new.
+//
+// The words only live in memory: the caller stores them and adds them again
+// after each start. Documents indexed before a word was added keep their
+// old tokens until they are indexed again, though search mode and the
+// bigram field still find them by the word's parts.
+func (s *Segmenter) AddWords(words []string) int {
+	n := 0
+	for _, w := range words {
+		if s.addWord(dictEntry{word: w, freq: defaultWordFreq, tag: defaultWordTag}) {
+			n++
+		}
+	}
+	return n
+}
+
+// addWord inserts one entry into jieba unless it is empty, holds a space or
+// was added before, and reports whether it did.
+func (s *Segmenter) addWord(e dictEntry) bool {
+	w := strings.TrimSpace(Fold(e.word))
+	if w == "" || strings.ContainsFunc(w, isSpace) || !utf8.ValidString(w) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.added[w] {
+		return false
+	}
+	s.added[w] = true
+	s.jieba.AddWordEx(w, e.freq, e.tag)
+	return true
+}
+
+// HasWord reports whether word (folded) was added to the dictionary by the
+// civic dictionary, the synonyms or AddWords.
+func (s *Segmenter) HasWord(word string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.added[strings.TrimSpace(Fold(word))]
+}
+
 // Cut splits text into words (jieba's exact mode, HMM on for unknown words).
 // Punctuation and whitespace come back as words of their own.
 func (s *Segmenter) Cut(text string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.jieba.Cut(cString(text), true)
 }
 
@@ -90,6 +147,8 @@ func (s *Segmenter) Cut(text string) []string {
 // words inside long ones (中华人民共和国 also yields 中华, 人民, 共和国…),
 // which is what an index wants.
 func (s *Segmenter) CutForSearch(text string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.jieba.CutForSearch(cString(text), true)
 }
 
@@ -104,7 +163,9 @@ func (s *Segmenter) Tokenize(text string, searchMode bool) []Token {
 	// gojieba v1.4.6 reports cppjieba's byte offsets (Word.offset, not
 	// unicode_offset), and cString keeps every byte where it was, so the
 	// offsets are valid for text itself.
+	s.mu.RLock()
 	words := s.jieba.Tokenize(cString(text), mode, true)
+	s.mu.RUnlock()
 	tokens := make([]Token, 0, len(words))
 	for _, w := range words {
 		if w.Start < 0 || w.End > len(text) || w.Start >= w.End {
@@ -121,6 +182,8 @@ func (s *Segmenter) Extract(text string, k int) []string {
 	if k <= 0 {
 		return nil
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.jieba.Extract(cString(text), k)
 }
 

@@ -33,6 +33,7 @@ const usage = `jindianzi — 金点子城市文明建言平台
   jindianzi import --campaign SLUG --file F.csv [--map title=…,body=…,time=…,theme=…,supports=…] [--publish]
                                             导入线下来信、热线记录等（CSV）
   jindianzi demo                            创建演示活动、示例建议和各角色演示账号
+  jindianzi search eval --file F.csv        评测中文检索（与 Bleve cjk 二元组基线对比）
   jindianzi moderation eval --file F.csv    评测审核流水线（重复检测、误拦率、速度）
   jindianzi themes eval --file F.csv --folds 5 | --train A.csv --test B.csv
                                             评测主题分类
@@ -66,6 +67,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "token":
 		err = sub(args, map[string]func([]string) error{
 			"add": func(a []string) error { return cmdTokenAdd(a, stdout, stderr) },
+		})
+	case "search":
+		err = sub(args, map[string]func([]string) error{
+			"eval": func(a []string) error { return cmdSearchEval(a, stdout, stderr) },
 		})
 	case "moderation":
 		err = sub(args, map[string]func([]string) error{

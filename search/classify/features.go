@@ -40,31 +40,24 @@ const (
 	numBlocks
 )
 
-// fnv-1a, 64 bits, over runes (not bytes): features are stored as hashes,
-// never as strings, which keeps a model small.
+// Features are stored as 32-bit hashes, never as strings, which keeps a
+// model small: fnv-1a (64 bits, over runes) xor-folded. Among the ~230,000
+// features of the 2,947 labelled messages about six pairs collide, and an
+// unseen n-gram hits a kept hash about once in 18,000 lookups: noise far
+// below what the measurements can see.
 const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
 )
 
-func hashRunes(ns uint64, rs []rune) uint64 {
+func hashRunes(ns uint64, rs []rune) uint32 {
 	h := uint64(fnvOffset) ^ ns
 	h *= fnvPrime
 	for _, r := range rs {
 		h ^= uint64(r)
 		h *= fnvPrime
 	}
-	return h
-}
-
-func hashString(ns uint64, s string) uint64 {
-	h := uint64(fnvOffset) ^ ns
-	h *= fnvPrime
-	for _, r := range s {
-		h ^= uint64(r)
-		h *= fnvPrime
-	}
-	return h
+	return uint32(h ^ h>>32)
 }
 
 // fold maps a rune to the form features see: full-width ASCII to half-width,
@@ -134,17 +127,17 @@ type extractor struct {
 
 // term is one hashed feature with how often it occurs in a text.
 type term struct {
-	key   uint64
+	key   uint32
 	count int32
 }
 
 // extract returns the counted features of text, per block, each sorted by key.
 func (e extractor) extract(text string) [numBlocks][]term {
 	var out [numBlocks][]term
-	var keys []uint64
+	var keys []uint32
 	if e.f.Words && e.tok != nil {
 		words := e.tok.Cut(text)
-		keys = make([]uint64, 0, len(words))
+		keys = make([]uint32, 0, len(words))
 		var rs []rune
 		for _, w := range words {
 			if !isWord(w) {
@@ -179,7 +172,7 @@ func (e extractor) extract(text string) [numBlocks][]term {
 }
 
 // countKeys sorts keys and returns each distinct key with its count.
-func countKeys(keys []uint64) []term {
+func countKeys(keys []uint32) []term {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -199,8 +192,10 @@ func countKeys(keys []uint64) []term {
 // vocab is the fitted feature space: per block, the sorted hashes of the
 // features kept and their inverse document frequencies.
 type vocab struct {
-	keys   [numBlocks][]uint64
+	keys   [numBlocks][]uint32
+	df     [numBlocks][]uint32 // kept for the stored form, which rebuilds idf
 	idf    [numBlocks][]float32
+	docs   int
 	offset [numBlocks]int // index of a block's first feature in the weight matrix
 	weight [numBlocks]float64
 	size   int
@@ -210,36 +205,48 @@ type vocab struct {
 // in at least minDF of them. idf is scikit-learn's smooth form,
 // ln((1+n)/(1+df)) + 1.
 func fitVocab(docs [][numBlocks][]term, f Features) *vocab {
-	v := &vocab{}
-	v.weight[blockWords] = f.WordWeight
-	if v.weight[blockWords] == 0 {
-		v.weight[blockWords] = 1
-	}
-	v.weight[blockChars] = 1
-	n := float64(len(docs))
+	v := &vocab{docs: len(docs)}
 	for b := range numBlocks {
-		df := make(map[uint64]int32)
+		df := make(map[uint32]int32)
 		for _, d := range docs {
 			for _, t := range d[b] {
 				df[t.key]++
 			}
 		}
-		keys := make([]uint64, 0, len(df))
+		keys := make([]uint32, 0, len(df))
 		for k, c := range df {
 			if int(c) >= max(f.MinDF, 1) {
 				keys = append(keys, k)
 			}
 		}
 		slices.Sort(keys)
-		idf := make([]float32, len(keys))
+		v.keys[b] = keys
+		v.df[b] = make([]uint32, len(keys))
 		for i, k := range keys {
-			idf[i] = float32(math.Log((1+n)/(1+float64(df[k]))) + 1)
+			v.df[b][i] = uint32(df[k])
 		}
-		v.keys[b], v.idf[b] = keys, idf
-		v.offset[b] = v.size
-		v.size += len(keys)
 	}
+	v.finish(f)
 	return v
+}
+
+// finish derives what transform needs from keys, df and docs.
+func (v *vocab) finish(f Features) {
+	v.weight[blockWords] = f.WordWeight
+	if v.weight[blockWords] == 0 {
+		v.weight[blockWords] = 1
+	}
+	v.weight[blockChars] = 1
+	n := float64(v.docs)
+	v.size = 0
+	for b := range numBlocks {
+		v.idf[b] = make([]float32, len(v.keys[b]))
+		for i, d := range v.df[b] {
+			v.idf[b][i] = float32(math.Log((1+n)/(1+float64(d))) + 1)
+		}
+		v.offset[b] = v.size
+		v.size += len(v.keys[b])
+	}
 }
 
 // vector is a sparse feature vector, indices ascending.

@@ -1,0 +1,55 @@
+package cluster
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"jindianzi/search"
+)
+
+// testTok is the process-wide jieba, opened once for the test binary:
+// loading it costs ~130 MB and a second.
+var testTok Tokenizer
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "jindianzi-cluster-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	seg, err := search.OpenSegmenter(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	testTok = seg
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Real data for measurements; tests that need it skip when it is absent
+// or under -short.
+const (
+	messagesCSV = "/work/shared/data/messages.csv"
+	hotCSV      = "/work/shared/data/hot_messages_fj3.csv"
+)
+
+func loadRecords(t testing.TB, name string, idBase int64) []Record {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping the real-data measurement")
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Skipf("real data not available: %v", err)
+	}
+	defer f.Close()
+	recs, err := ReadCSV(f, idBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}

@@ -1,0 +1,373 @@
+package search
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// Names of the analyzers Eval compares.
+const (
+	// EvalOurs is the name Eval prints for this package's analysis, index
+	// mapping and query (NewMapping, BuildQuery).
+	EvalOurs = AnalyzerName
+	// EvalCJK is the name Eval prints for the baseline: Bleve's built-in
+	// "cjk" bigram analyzer on the body, queried with a match query.
+	EvalCJK = cjk.AnalyzerName
+)
+
+// evalK is the rank cut-off of Eval's measures.
+const evalK = 10
+
+// evalBatch is how many documents Eval indexes per batch.
+const evalBatch = 500
+
+// EvalOptions tune Eval.
+type EvalOptions struct {
+	// Segmenter is the process-wide Segmenter (from OpenSegmenter); nil
+	// means the one already open, and Eval fails if there is none.
+	Segmenter *Segmenter
+	// Progress, if not nil, receives a line per stage (reading, indexing,
+	// querying) with timings and index sizes.
+	Progress io.Writer
+	// TempDir is where the throwaway indexes are built (removed before
+	// Eval returns); empty means os.TempDir.
+	TempDir string
+}
+
+// EvalResult is one analyzer's score on an Eval run.
+type EvalResult struct {
+	Analyzer string  // EvalOurs or EvalCJK
+	Queries  int     // titles that occur exactly once
+	MRR      float64 // mean reciprocal rank of the title's own row, 0 below rank 10
+	Recall   float64 // share of queries whose own row is in the top 10
+	Docs     int     // rows indexed
+
+	IndexBytes int64         // size of the index directory after indexing
+	TextBytes  int64         // bytes of body text indexed
+	IndexTime  time.Duration // time to index all rows
+	QueryTime  time.Duration // time to run all queries
+}
+
+// String formats r as Eval prints it.
+func (r EvalResult) String() string {
+	return fmt.Sprintf("analyzer=%s queries=%d mrr@10=%.4f recall@10=%.4f", r.Analyzer, r.Queries, r.MRR, r.Recall)
+}
+
+// Eval measures how well each analyzer finds a message by its title. It
+// reads a CSV with a header naming (at least) the columns body and title,
+// indexes every row's body into a throwaway index per analyzer, queries with
+// every title that occurs exactly once (rows without a title are indexed but
+// not queried) and scores where the title's own row ranks: MRR@10 and
+// recall@10. It prints one line per analyzer to out, the baseline (EvalCJK)
+// first and ours (EvalOurs) last, in the form
+//
+//	analyzer=jindianzi queries=N mrr@10=0.xxxx recall@10=0.xxxx
+//
+// and returns the same numbers in that order.
+func Eval(ctx context.Context, r io.Reader, out io.Writer, opts EvalOptions) ([]EvalResult, error) {
+	seg := opts.Segmenter
+	if seg == nil {
+		seg = currentSegmenter()
+	}
+	if seg == nil || seg != currentSegmenter() {
+		return nil, fmt.Errorf("search: eval: %w", errNoSegmenter)
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	start := time.Now()
+	data, err := readEvalCSV(r)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "eval: %d rows, %d queries (titles that occur once), %.1f MB of body text, read in %v\n",
+		len(data.bodies), len(data.queries), float64(data.textBytes)/1e6, time.Since(start).Round(time.Millisecond))
+	if len(data.queries) == 0 {
+		return nil, errors.New("search: eval: no row has a title that occurs exactly once")
+	}
+	systems := []evalSystem{cjkEvalSystem(), oursEvalSystem(seg)}
+	results := make([]EvalResult, 0, len(systems))
+	for _, sys := range systems {
+		res, err := runEval(ctx, sys, data, opts.TempDir, progress)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res)
+	}
+	for _, res := range results {
+		if _, err := fmt.Fprintln(out, res); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+// evalData is an Eval CSV in memory: row i is document strconv.Itoa(i).
+type evalData struct {
+	bodies    []string
+	queries   []evalQuery
+	textBytes int64
+}
+
+// evalQuery is a title and the row it came from.
+type evalQuery struct {
+	text string
+	doc  string
+}
+
+// readEvalCSV reads the body and title columns of an Eval CSV.
+func readEvalCSV(r io.Reader) (*evalData, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("search: eval: read CSV header: %w", err)
+	}
+	bodyCol, titleCol := -1, -1
+	for i, name := range header {
+		switch strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))) {
+		case "body":
+			bodyCol = i
+		case "title":
+			titleCol = i
+		}
+	}
+	if bodyCol < 0 || titleCol < 0 {
+		return nil, fmt.Errorf("search: eval: CSV header %q needs columns body and title", header)
+	}
+	data := &evalData{}
+	var titles []string
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("search: eval: read CSV: %w", err)
+		}
+		field := func(i int) string {
+			if i < len(rec) {
+				return rec[i]
+			}
+			return ""
+		}
+		body := field(bodyCol)
+		data.bodies = append(data.bodies, body)
+		data.textBytes += int64(len(body))
+		titles = append(titles, strings.TrimSpace(field(titleCol)))
+	}
+	count := map[string]int{}
+	for _, t := range titles {
+		count[t]++
+	}
+	for i, t := range titles {
+		if t != "" && count[t] == 1 {
+			data.queries = append(data.queries, evalQuery{text: t, doc: strconv.Itoa(i)})
+		}
+	}
+	return data, nil
+}
+
+// evalSystem is one way of indexing and querying that Eval scores.
+type evalSystem struct {
+	name string
+	// open creates an empty index in dir.
+	open func(dir string) (evalIndex, error)
+}
+
+// evalIndex is the little Eval needs of an index.
+type evalIndex interface {
+	index(ids, bodies []string) error
+	search(text string, k int) ([]string, error)
+	bleve() bleve.Index
+	close() error
+}
+
+// runEval indexes data with sys in a fresh temporary directory, runs the
+// queries and scores them.
+func runEval(ctx context.Context, sys evalSystem, data *evalData, tempDir string, progress io.Writer) (EvalResult, error) {
+	res := EvalResult{Analyzer: sys.name, Docs: len(data.bodies), TextBytes: data.textBytes}
+	dir, err := os.MkdirTemp(tempDir, "jindianzi-eval-")
+	if err != nil {
+		return res, fmt.Errorf("search: eval %s: %w", sys.name, err)
+	}
+	defer os.RemoveAll(dir)
+	idx, err := sys.open(filepath.Join(dir, "index"))
+	if err != nil {
+		return res, fmt.Errorf("search: eval %s: open index: %w", sys.name, err)
+	}
+	defer idx.close()
+
+	start := time.Now()
+	for i := 0; i < len(data.bodies); i += evalBatch {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		end := min(i+evalBatch, len(data.bodies))
+		ids := make([]string, 0, end-i)
+		for j := i; j < end; j++ {
+			ids = append(ids, strconv.Itoa(j))
+		}
+		if err := idx.index(ids, data.bodies[i:end]); err != nil {
+			return res, fmt.Errorf("search: eval %s: %w", sys.name, err)
+		}
+	}
+	res.IndexTime = time.Since(start)
+	res.IndexBytes = settledDiskBytes(ctx, idx.bleve())
+	fmt.Fprintf(progress, "eval: %s: indexed %d rows in %v (%.0f docs/s); index %.1f MB on disk = %.2f× the %.1f MB of body text\n",
+		sys.name, len(data.bodies), res.IndexTime.Round(time.Millisecond),
+		float64(len(data.bodies))/res.IndexTime.Seconds(), float64(res.IndexBytes)/1e6,
+		float64(res.IndexBytes)/float64(max(data.textBytes, 1)), float64(data.textBytes)/1e6)
+
+	start = time.Now()
+	var rrSum float64
+	found := 0
+	for n, q := range data.queries {
+		if n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+		}
+		ids, err := idx.search(q.text, evalK)
+		if err != nil {
+			return res, fmt.Errorf("search: eval %s: query %q: %w", sys.name, q.text, err)
+		}
+		for rank, id := range ids {
+			if id == q.doc {
+				rrSum += 1 / float64(rank+1)
+				found++
+				break
+			}
+		}
+	}
+	res.QueryTime = time.Since(start)
+	res.Queries = len(data.queries)
+	res.MRR = rrSum / float64(res.Queries)
+	res.Recall = float64(found) / float64(res.Queries)
+	fmt.Fprintf(progress, "eval: %s: %d queries in %v (%.2f ms each)\n", sys.name, res.Queries,
+		res.QueryTime.Round(time.Millisecond), res.QueryTime.Seconds()*1000/float64(res.Queries))
+	return res, nil
+}
+
+// oursEvalSystem scores the real thing: an Index from OpenIndex, documents
+// with only a body, and SearchIDs (BuildQuery).
+func oursEvalSystem(seg *Segmenter) evalSystem {
+	return evalSystem{name: EvalOurs, open: func(dir string) (evalIndex, error) {
+		idx, err := OpenIndex(dir, seg)
+		if err != nil {
+			return nil, err
+		}
+		return ourEvalIndex{idx}, nil
+	}}
+}
+
+type ourEvalIndex struct{ x *Index }
+
+func (e ourEvalIndex) index(ids, bodies []string) error {
+	docs := make([]Doc, len(ids))
+	for i := range ids {
+		docs[i] = Doc{ID: ids[i], Body: bodies[i]}
+	}
+	return e.x.Index(docs...)
+}
+
+func (e ourEvalIndex) search(text string, k int) ([]string, error) { return e.x.SearchIDs(text, k) }
+func (e ourEvalIndex) close() error                                { return e.x.Close() }
+func (e ourEvalIndex) bleve() bleve.Index                          { return e.x.index }
+
+// cjkEvalSystem is the baseline: one body field analysed with Bleve's "cjk"
+// analyzer (stored, with term vectors, as a naive mapping has it), queried
+// with a match query, default scoring.
+func cjkEvalSystem() evalSystem {
+	return evalSystem{name: EvalCJK, open: func(dir string) (evalIndex, error) {
+		im := mapping.NewIndexMapping()
+		im.DefaultAnalyzer = cjk.AnalyzerName
+		doc := mapping.NewDocumentStaticMapping()
+		body := mapping.NewTextFieldMapping()
+		body.Analyzer = cjk.AnalyzerName
+		doc.AddFieldMappingsAt(FieldBody, body)
+		im.DefaultMapping = doc
+		return openBleveEval(dir, im, func(text string) query.Query {
+			q := bleve.NewMatchQuery(text)
+			q.SetField(FieldBody)
+			return q
+		})
+	}}
+}
+
+// bleveEvalIndex is an evalIndex over any mapping whose documents hold the
+// body under FieldBody, queried with a query built by build.
+type bleveEvalIndex struct {
+	idx   bleve.Index
+	build func(text string) query.Query
+}
+
+func openBleveEval(dir string, im mapping.IndexMapping, build func(string) query.Query) (evalIndex, error) {
+	idx, err := bleve.NewUsing(dir, im, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return nil, err
+	}
+	return bleveEvalIndex{idx: idx, build: build}, nil
+}
+
+func (e bleveEvalIndex) index(ids, bodies []string) error {
+	b := e.idx.NewBatch()
+	for i := range ids {
+		if err := b.Index(ids[i], map[string]any{FieldBody: bodies[i]}); err != nil {
+			return err
+		}
+	}
+	return e.idx.Batch(b)
+}
+
+func (e bleveEvalIndex) search(text string, k int) ([]string, error) {
+	res, err := e.idx.Search(bleve.NewSearchRequestOptions(e.build(text), k, 0, false))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	return ids, nil
+}
+
+func (e bleveEvalIndex) close() error       { return e.idx.Close() }
+func (e bleveEvalIndex) bleve() bleve.Index { return e.idx }
+
+// settledDiskBytes waits (up to a minute) until idx has persisted every
+// in-memory segment and then returns the bytes of the segment files its
+// current root uses, leaving out files that older snapshots still hold and
+// scorch has yet to remove.
+func settledDiskBytes(ctx context.Context, idx bleve.Index) int64 {
+	stat := func(name string) (uint64, bool) {
+		m, _ := idx.StatsMap()["index"].(map[string]any)
+		v, ok := m[name].(uint64)
+		return v, ok
+	}
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if n, ok := stat("num_root_memorysegments"); !ok || n == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	n, _ := stat("num_bytes_used_disk_by_root")
+	return int64(n)
+}
