@@ -34,7 +34,9 @@ import (
 type Config struct {
 	Store *store.Store
 	Index *search.Index
-	Log   *slog.Logger
+	// Indexer feeds the index from the outbox; /healthz reports its lag.
+	Indexer *search.Indexer
+	Log     *slog.Logger
 	// Version is shown by /healthz.
 	Version string
 	// CookieSecure marks cookies Secure; set it when the site is served over HTTPS.
@@ -268,6 +270,7 @@ type Healthz struct {
 type IndexHealth struct {
 	Status         string `json:"status"`
 	Docs           uint64 `json:"docs"`
+	Lag            int64  `json:"lag"` // outbox events not yet indexed
 	MappingVersion int    `json:"mapping_version"`
 	NeedsRebuild   bool   `json:"needs_rebuild"`
 }
@@ -301,6 +304,11 @@ func (h *handler) health(c *fiber.Ctx) error {
 		if st.Err != "" {
 			out.Index.Status = "error"
 			h.log.Warn("health: index", "err", st.Err)
+		}
+		if h.cfg.Indexer != nil && out.Database.Status == "ok" {
+			if lag, err := h.cfg.Indexer.Lag(ctx); err == nil {
+				out.Index.Lag = lag
+			}
 		}
 	}
 	if out.Status != "ok" {

@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"jindianzi/portal/input"
 	"jindianzi/portal/store"
+	"jindianzi/search"
 	"jindianzi/static"
 	"jindianzi/templates"
 )
@@ -39,6 +41,7 @@ var pageData = map[string]any{
 	"moderation":          queuePage{},
 	"audit":               auditPage{},
 	"admin_words":         wordsPage{},
+	"search":              searchPage{Query: url.Values{}, Answer: searchAnswer{Facets: map[string][]search.FacetCount{}}},
 	"debates": struct {
 		Debates []debateCard
 		Pager   pager

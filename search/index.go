@@ -9,42 +9,11 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
-	"github.com/blevesearch/bleve/v2/mapping"
 )
-
-// MappingVersion is the version of NewMapping and of the analysis behind it
-// (analyzer, dictionaries). Raise it whenever either changes: an index built
-// with another version reports NeedsRebuild and is rebuilt from the database.
-const MappingVersion = 2
 
 // Keys in the index's internal storage.
 const (
 	mappingVersionKey = "jindianzi.mapping_version"
-)
-
-// ideaType is the Bleve document type of an idea.
-const ideaType = "idea"
-
-// Field names of an idea document; queries and facets refer to them.
-const (
-	FieldTitle    = "title"
-	FieldBody     = "body"
-	FieldTheme    = "theme"
-	FieldCampaign = "campaign"
-	FieldRegion   = "region"
-	FieldStatus   = "status"
-	FieldCreated  = "created"
-	FieldSupports = "supports"
-
-	// The title and body again, cut into character pairs by
-	// BigramAnalyzerName and into single characters by UnigramAnalyzerName;
-	// BuildQuery searches them beside the word fields. Indexed only: nothing
-	// is stored and no term vectors are kept.
-	fieldTitleBigram = "title_bigram"
-	fieldBodyBigram  = "body_bigram"
-	fieldTitleChar   = "title_char"
-	fieldBodyChar    = "body_char"
 )
 
 // defaultLimit is how many ids SearchIDs returns when asked for none.
@@ -53,68 +22,12 @@ const defaultLimit = 10
 // ErrClosed is returned by an Index used after Close.
 var ErrClosed = errors.New("search: index closed")
 
-// NewMapping returns the index mapping for ideas: title and body analysed
-// as Chinese words with the "jindianzi" analyzer (stored, with term vectors
-// for highlighting), the same text as character pairs in title_bigram and
-// body_bigram and as single characters in title_char and body_char (indexed
-// only), the facet fields as exact keywords, the creation time and the
-// support count. Documents of other types are not indexed, and nothing goes
-// into Bleve's composite _all field, which no query here uses.
-func NewMapping() mapping.IndexMapping {
-	im := mapping.NewIndexMapping()
-	im.DefaultAnalyzer = AnalyzerName
-	im.DefaultType = ideaType
-	im.DefaultMapping = mapping.NewDocumentDisabledMapping()
-
-	text := func() *mapping.FieldMapping {
-		f := mapping.NewTextFieldMapping()
-		f.Analyzer = AnalyzerName
-		f.Store = true
-		f.IncludeTermVectors = true
-		f.IncludeInAll = false
-		f.DocValues = false // text is never sorted or faceted on
-		return f
-	}
-	indexOnly := func(analyzer string) *mapping.FieldMapping {
-		f := mapping.NewTextFieldMapping()
-		f.Analyzer = analyzer
-		f.Store = false
-		f.IncludeTermVectors = false
-		f.IncludeInAll = false
-		f.DocValues = false
-		return f
-	}
-	keywordField := func() *mapping.FieldMapping {
-		f := mapping.NewKeywordFieldMapping()
-		f.Store = true
-		f.IncludeInAll = false
-		return f
-	}
-	created := mapping.NewDateTimeFieldMapping()
-	created.IncludeInAll = false
-	supports := mapping.NewNumericFieldMapping()
-	supports.IncludeInAll = false
-
-	idea := mapping.NewDocumentStaticMapping()
-	idea.AddFieldMappingsAt(FieldTitle, text())
-	idea.AddFieldMappingsAt(FieldBody, text())
-	idea.AddFieldMappingsAt(fieldTitleBigram, indexOnly(BigramAnalyzerName))
-	idea.AddFieldMappingsAt(fieldBodyBigram, indexOnly(BigramAnalyzerName))
-	idea.AddFieldMappingsAt(fieldTitleChar, indexOnly(UnigramAnalyzerName))
-	idea.AddFieldMappingsAt(fieldBodyChar, indexOnly(UnigramAnalyzerName))
-	for _, name := range []string{FieldTheme, FieldCampaign, FieldRegion, FieldStatus} {
-		idea.AddFieldMappingsAt(name, keywordField())
-	}
-	idea.AddFieldMappingsAt(FieldCreated, created)
-	idea.AddFieldMappingsAt(FieldSupports, supports)
-	im.AddDocumentMapping(ideaType, idea)
-	return im
-}
-
 // Doc is what the index holds about one idea. ID is the idea's id in the
 // database; search results return it and callers load the row from there.
 type Doc struct {
-	ID       string
+	ID string
+	// Kind is "idea" or "debate_post"; empty means "idea".
+	Kind     string
 	Title    string
 	Body     string
 	Theme    string
@@ -125,54 +38,39 @@ type Doc struct {
 	Supports int
 }
 
-// ideaDoc is how a Doc is handed to Bleve, whose reflection reads the json
-// tags as field names.
-type ideaDoc struct {
-	Title       string     `json:"title"`
-	Body        string     `json:"body"`
-	TitleBigram string     `json:"title_bigram"`
-	BodyBigram  string     `json:"body_bigram"`
-	TitleChar   string     `json:"title_char"`
-	BodyChar    string     `json:"body_char"`
-	Theme       string     `json:"theme"`
-	Campaign    string     `json:"campaign"`
-	Region      string     `json:"region"`
-	Status      string     `json:"status"`
-	Created     *time.Time `json:"created"` // nil when unknown: Bleve cannot index year 1
-	Supports    int        `json:"supports"`
-}
-
-// BleveType tells Bleve's mapping which document type this is.
-func (ideaDoc) BleveType() string { return ideaType }
-
-func toIdeaDoc(d Doc) ideaDoc {
-	doc := ideaDoc{
-		Title:       d.Title,
-		Body:        d.Body,
-		TitleBigram: d.Title,
-		BodyBigram:  d.Body,
-		TitleChar:   d.Title,
-		BodyChar:    d.Body,
-		Theme:       d.Theme,
-		Campaign:    d.Campaign,
-		Region:      d.Region,
-		Status:      d.Status,
-		Supports:    d.Supports,
-	}
-	if !d.Created.IsZero() {
-		created := d.Created
-		doc.Created = &created
-	}
-	return doc
-}
-
 // Index is the Bleve full-text index of ideas, stored in one directory. It is
 // safe for concurrent use.
 type Index struct {
-	path string
+	seg *Segmenter
 
-	mu    sync.RWMutex // guards index against use during and after Close
-	index bleve.Index  // nil once closed
+	mu    sync.RWMutex // guards index, path and gen against use during a swap and after Close
+	path  string
+	index bleve.Index // nil once closed
+
+	// root and gen are set for an index opened by OpenCurrent: the
+	// directory of generations and the one in use.
+	root, gen string
+}
+
+// generation returns the name of the generation in use.
+func (x *Index) generation() string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.gen
+}
+
+// swap puts the Bleve index of next in place of the current one and returns
+// the old one for the caller to close. next must not be used afterwards.
+func (x *Index) swap(next *Index, gen string) bleve.Index {
+	next.mu.Lock()
+	idx, path := next.index, next.path
+	next.index = nil
+	next.mu.Unlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	old := x.index
+	x.index, x.path, x.gen = idx, path, gen
+	return old
 }
 
 // OpenIndex opens the scorch index in dir, creating it with NewMapping (and
@@ -194,12 +92,12 @@ func OpenIndex(dir string, seg *Segmenter) (*Index, error) {
 	default:
 		return nil, fmt.Errorf("search: open index %s: %w", dir, err)
 	}
-	return &Index{path: dir, index: idx}, nil
+	return &Index{seg: seg, path: dir, index: idx}, nil
 }
 
 // createIndex makes a new index in dir and stamps it with MappingVersion.
 func createIndex(dir string) (bleve.Index, error) {
-	idx, err := bleve.NewUsing(dir, NewMapping(), scorch.Name, scorch.Name, nil)
+	idx, err := newBleveIndex(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +116,11 @@ func isEmptyDir(dir string) bool {
 }
 
 // Path returns the index's directory.
-func (x *Index) Path() string { return x.path }
+func (x *Index) Path() string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.path
+}
 
 // use runs f with the open Bleve index, or returns ErrClosed.
 func (x *Index) use(f func(bleve.Index) error) error {
@@ -262,7 +164,7 @@ func (x *Index) DocCount() (uint64, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("search: count documents in %s: %w", x.path, err)
+		return 0, fmt.Errorf("search: count documents in %s: %w", x.Path(), err)
 	}
 	return n, nil
 }
@@ -279,7 +181,7 @@ type Status struct {
 // Status reports on the index. It never fails: a problem is described in
 // Status.Err.
 func (x *Index) Status() Status {
-	st := Status{Path: x.path}
+	st := Status{Path: x.Path()}
 	v, err := x.storedMappingVersion()
 	if err != nil {
 		st.NeedsRebuild = true

@@ -33,6 +33,8 @@ const usage = `jindianzi — 金点子城市文明建言平台
   jindianzi import --campaign SLUG --file F.csv [--map title=…,body=…,time=…,theme=…,supports=…] [--publish]
                                             导入线下来信、热线记录等（CSV）
   jindianzi demo                            创建演示活动、示例建议和各角色演示账号
+  jindianzi search QUERY [--campaign SLUG]  在命令行中搜索
+  jindianzi reindex                         从数据库重建搜索索引（带进度条，运行中的服务自动切换）
   jindianzi search eval --file F.csv        评测中文检索（与 Bleve cjk 二元组基线对比）
   jindianzi moderation eval --file F.csv    评测审核流水线（重复检测、误拦率、速度）
   jindianzi themes eval --file F.csv --folds 5 | --train A.csv --test B.csv
@@ -69,9 +71,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			"add": func(a []string) error { return cmdTokenAdd(a, stdout, stderr) },
 		})
 	case "search":
-		err = sub(args, map[string]func([]string) error{
-			"eval": func(a []string) error { return cmdSearchEval(a, stdout, stderr) },
-		})
+		if len(args) > 0 && args[0] == "eval" {
+			err = cmdSearchEval(args[1:], stdout, stderr)
+		} else {
+			err = cmdSearch(args, stdout, stderr)
+		}
+	case "reindex":
+		err = cmdReindex(args, stdout, stderr)
 	case "moderation":
 		err = sub(args, map[string]func([]string) error{
 			"eval": func(a []string) error { return cmdModerationEval(a, stdout, stderr) },

@@ -98,8 +98,12 @@ func cmdClustersEval(args []string, stdout, stderr io.Writer) error {
 		shown++
 		rep := byID[c.Representative]
 		title, _, _ := strings.Cut(rep.Text, "\n")
-		fmt.Fprintf(stdout, "%2d. score=%.1f size=%d supports=%d %s…%s  %s\n", shown, c.Score, c.Size, c.Supports,
-			c.First.Format(time.DateOnly), c.Last.Format(time.DateOnly), strings.Join(c.Keywords, " "))
+		span := "undated"
+		if !c.First.IsZero() {
+			span = c.First.Format(time.DateOnly) + "…" + c.Last.Format(time.DateOnly)
+		}
+		fmt.Fprintf(stdout, "%2d. score=%.1f size=%d supports=%d %s  %s\n", shown, c.Score, c.Size, c.Supports,
+			span, strings.Join(c.Keywords, " "))
 		fmt.Fprintf(stdout, "    %s\n", shorten(title, 60))
 	}
 	fmt.Fprintf(stdout, "\n%d ideas: %d clusters of 2 or more, %d single ideas; clustered in %.2f s\n", len(items), multi, singles, secs)

@@ -10,10 +10,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"jindianzi/portal"
+	"jindianzi/portal/searchdocs"
 	"jindianzi/portal/store"
 	"jindianzi/search"
 )
@@ -49,14 +51,17 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	seg := p.seg
-	idx, err := search.OpenIndex(filepath.Join(cfg.Data, "index"), seg)
+	indexDir := filepath.Join(cfg.Data, "index")
+	idx, err := search.OpenCurrent(indexDir, seg)
 	if err != nil {
 		return fmt.Errorf("无法打开搜索索引: %w", err)
 	}
 	defer idx.Close()
+	docs := &searchdocs.Loader{Store: st}
+	indexer := &search.Indexer{Index: idx, Source: docs, Log: log}
 
 	app, err := portal.New(portal.Config{
-		Attachments: p.files, Moderation: p.pipeline, Words: p.words,
+		Attachments: p.files, Moderation: p.pipeline, Words: p.words, Indexer: indexer,
 		Store: st, Index: idx, Log: log, Version: buildVersion(),
 		CookieSecure: cfg.CookieSecure, ProxyHeader: cfg.ProxyHeader,
 		TrustedProxies: splitList(cfg.TrustedProxies),
@@ -71,6 +76,20 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go sweep(ctx, st, log)
+	// The indexer and the generation watcher stop before the index closes.
+	var background sync.WaitGroup
+	background.Go(func() { indexer.Run(ctx) })
+	background.Go(func() { idx.Follow(ctx, 5*time.Second, log) })
+	if idx.NeedsRebuild() {
+		// The mapping changed: rebuild into a new generation while the old
+		// one keeps answering; Follow swaps it in when done.
+		background.Go(func() {
+			log.Info("search: rebuilding the index for a new mapping")
+			if err := search.Rebuild(ctx, indexDir, seg, docs, nil); err != nil && ctx.Err() == nil {
+				log.Error("search: rebuild failed", "err", err)
+			}
+		})
+	}
 	go p.words.Watch(ctx, time.Minute, log)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -92,6 +111,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		log.Warn("shutdown", "err", err)
 	}
 	<-served
+	background.Wait()
 	if err := idx.Close(); err != nil {
 		log.Warn("close index", "err", err)
 	}

@@ -1,9 +1,9 @@
 package ideas
 
 import (
-	"jindianzi/moderation"
 	"context"
 	"errors"
+	"jindianzi/moderation"
 
 	"jindianzi/portal/input"
 	"jindianzi/portal/store"

@@ -38,7 +38,7 @@ func IdeaDoc(i *store.Idea, campaign, theme string) search.Doc {
 	if body == "" {
 		body = i.Body
 	}
-	return search.Doc{ID: strconv.FormatInt(i.ID, 10), Title: title, Body: body, Theme: theme, Campaign: campaign,
+	return search.Doc{ID: strconv.FormatInt(i.ID, 10), Kind: EntityIdea, Title: title, Body: body, Theme: theme, Campaign: campaign,
 		Region: i.ProvinceCode, Status: visibleStatus(i.Status, i.Hidden), Created: i.CreatedAt, Supports: i.TotalSupports()}
 }
 
@@ -149,7 +149,7 @@ func PostDoc(p *store.DebatePost, d *store.Debate) search.Doc {
 	if body == "" {
 		body = p.Body
 	}
-	return search.Doc{ID: PostIDPrefix + strconv.FormatInt(p.ID, 10), Title: d.Title, Body: body, Theme: d.Theme,
+	return search.Doc{ID: PostIDPrefix + strconv.FormatInt(p.ID, 10), Kind: EntityPost, Title: d.Title, Body: body, Theme: d.Theme,
 		Campaign: "debate:" + d.Slug, Status: visibleStatus(p.Status, p.Hidden), Created: p.CreatedAt, Supports: p.SupportsCount}
 }
 
@@ -215,3 +215,16 @@ func (l *Loader) All(ctx context.Context, batch int, emit func([]search.Doc) err
 		after = posts[len(posts)-1].ID
 	}
 }
+
+// OutboxAfter passes through to the store, so a Loader is a search.Source.
+func (l *Loader) OutboxAfter(ctx context.Context, cursor int64, limit int) ([]store.OutboxEvent, error) {
+	return l.Store.OutboxAfter(ctx, cursor, limit)
+}
+
+// OutboxHead passes through to the store.
+func (l *Loader) OutboxHead(ctx context.Context) (int64, error) { return l.Store.OutboxHead(ctx) }
+
+var (
+	_ search.Source    = (*Loader)(nil)
+	_ search.AllSource = (*Loader)(nil)
+)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"jindianzi/portal/store"
@@ -278,6 +279,24 @@ func TestSuggester(t *testing.T) {
 	if s.Model(1) != nil {
 		t.Error("Set(nil) kept the model")
 	}
+}
+
+func TestSuggesterConcurrent(t *testing.T) {
+	s := NewSuggester(testTok)
+	m := trainSmall(t)
+	themes := []store.Theme{{ID: 1, Name: "交通出行"}, {ID: 2, Name: "生态环境"}, {ID: 3, Name: "教育文化"}}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 50 {
+				if j%10 == 0 {
+					s.Set(int64(i%2), m)
+				}
+				s.Suggest(context.Background(), int64(i%2), themes, "", "工地噪音太大")
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestStratifiedFolds(t *testing.T) {

@@ -46,8 +46,10 @@ func StratifiedFolds(ys []int, k int, seed uint64) [][]int {
 
 // Confusion counts predictions against true classes: Counts[true][predicted].
 type Confusion struct {
+	// Classes name the rows and columns.
 	Classes []string
-	Counts  [][]int
+	// Counts[i][j] is how many texts of class i were predicted as j.
+	Counts [][]int
 }
 
 // NewConfusion returns an empty matrix over classes.
@@ -159,7 +161,9 @@ func (c *Confusion) Write(w io.Writer) error {
 
 // Prediction is one evaluated text: its true class and the ranked output.
 type Prediction struct {
-	Truth  string
+	// Truth is the text's label.
+	Truth string
+	// Ranked is what Predict returned.
 	Ranked []Scored
 }
 
@@ -227,8 +231,11 @@ func CrossValidate(examples []Example, k int, o Options) (*Confusion, []Predicti
 // Coverage says, for a confidence threshold, what share of predictions
 // reach it and how often those are right.
 type Coverage struct {
+	// Threshold is the least top confidence for a suggestion.
 	Threshold float64
-	Coverage  float64
+	// Coverage is the share of predictions at or above it.
+	Coverage float64
+	// Precision is the share of those that are right.
 	Precision float64
 }
 
@@ -259,6 +266,8 @@ func CoverageAt(preds []Prediction, thresholds []float64) []Coverage {
 
 // Row is one record of an evaluation CSV.
 type Row struct {
+	// Title, Body and Label are the columns of those names ("" when the
+	// file has no such column).
 	Title, Body, Label string
 }
 

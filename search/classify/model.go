@@ -26,14 +26,18 @@ const UnsureBelow = 0.5
 
 // Example is one labelled text for training.
 type Example struct {
-	Text  string
+	// Text is what the model reads (see Text for titles).
+	Text string
+	// Label is the theme's name.
 	Label string
 }
 
 // Scored is a label with the model's confidence in it, in [0, 1]; the
 // confidences of one prediction sum to 1.
 type Scored struct {
-	Label string  `json:"label"`
+	// Label is a class of the model.
+	Label string `json:"label"`
+	// Score is the confidence in it.
 	Score float64 `json:"score"`
 }
 
@@ -116,9 +120,10 @@ type Model struct {
 	Kind string `json:"kind"`
 	// Classes are the labels, in the order of the model's weights.
 	Classes []string `json:"classes"`
-	// Algorithm and Features are the options the model was trained with.
-	Algorithm string   `json:"algorithm,omitempty"`
-	Features  Features `json:"features"`
+	// Algorithm is the algorithm the model was trained with.
+	Algorithm string `json:"algorithm,omitempty"`
+	// Features are what the model reads from a text.
+	Features Features `json:"features"`
 	// Temperature scales margins before the softmax that gives confidences.
 	Temperature float64 `json:"temperature"`
 	// Metrics describe the training run.
@@ -135,10 +140,14 @@ type Model struct {
 // TrainMetrics describe how a model was trained and how well it did in the
 // cross-validation that calibrated it.
 type TrainMetrics struct {
-	Examples  int       `json:"examples"`
-	Features  int       `json:"features"`
+	// Examples is how many labelled texts the model was trained on.
+	Examples int `json:"examples"`
+	// Features is the size of its vocabulary.
+	Features int `json:"features"`
+	// TrainedAt is when training ended (UTC, whole seconds).
 	TrainedAt time.Time `json:"trained_at"`
-	Seconds   float64   `json:"seconds"`
+	// Seconds is how long Train took, calibration included.
+	Seconds float64 `json:"seconds"`
 	// CVAccuracy and CVMacroF1 are measured on the calibration folds (0
 	// when calibration was skipped).
 	CVAccuracy float64 `json:"cv_accuracy,omitempty"`

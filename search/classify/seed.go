@@ -8,7 +8,9 @@ import (
 // ThemeSeed is a theme of a campaign that has no labelled ideas yet: its
 // name and the seed keywords an administrator gave it.
 type ThemeSeed struct {
-	Name     string
+	// Name is the theme's name and the label the model predicts.
+	Name string
+	// Keywords are words or phrases that suggest the theme.
 	Keywords []string
 }
 

@@ -33,21 +33,22 @@ func NewSuggester(tok Tokenizer) *Suggester {
 }
 
 // Set installs the trained model of a campaign; nil removes it, so the
-// campaign falls back to its keyword model.
+// campaign falls back to its keyword model. The Suggester keeps its own
+// shallow copy with its tokenizer, so m itself is left as it was.
 func (s *Suggester) Set(campaignID int64, m *Model) {
-	if m != nil {
-		m.SetTokenizer(s.tok)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m == nil {
 		delete(s.models, campaignID)
 		return
 	}
-	s.models[campaignID] = m
+	own := *m
+	own.tok = s.tok
+	s.models[campaignID] = &own
 }
 
-// Model returns the trained model of a campaign, or nil.
+// Model returns the trained model of a campaign (the Suggester's copy), or
+// nil.
 func (s *Suggester) Model(campaignID int64) *Model {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

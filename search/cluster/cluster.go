@@ -3,10 +3,11 @@
 //
 // Ideas are tf-idf vectors of their jieba words; Build joins them by average
 // linkage (UPGMA) over the graph of cosine similarities until no two groups
-// are, on average, at least Options.Threshold alike. Exact duplicates are
-// joined before anything else, so they always share a cluster. Assign places
-// a later idea by the same rule without rebuilding. MEASUREMENTS.md records
-// the choices and the numbers behind them.
+// are, on average, at least Options.Threshold alike, then joins groups whose
+// centroids are very alike (one matter in two wordings). Exact duplicates
+// are joined before anything else, so they always share a cluster. Assign
+// places a later idea by the average-linkage rule without rebuilding.
+// MEASUREMENTS.md records the choices and the numbers behind them.
 package cluster
 
 import (
@@ -22,11 +23,16 @@ import (
 // Item is one idea to cluster. Items with different Labels (campaign or
 // theme) never share a cluster.
 type Item struct {
-	ID       int64
-	Text     string
+	// ID identifies the idea.
+	ID int64
+	// Text is what is compared: the idea's title and body.
+	Text string
+	// Supports are residents' co-signatures (附议).
 	Supports int
-	Created  time.Time
-	Label    string
+	// Created is when the idea was submitted; zero if unknown.
+	Created time.Time
+	// Label partitions the items (campaign or theme); "" is a label too.
+	Label string
 }
 
 // Cluster is a group of ideas about one matter.
@@ -41,9 +47,12 @@ type Cluster struct {
 	Keywords []string
 	// Members are the member IDs, ascending.
 	Members []int64
-	Size    int
+	// Size is len(Members).
+	Size int
 	// Supports is the sum of the members' supports.
-	Supports    int
+	Supports int
+	// First and Last are the earliest and latest known Created (zero
+	// when no member has a date).
 	First, Last time.Time
 	// Representative is the member closest to the centroid.
 	Representative int64
@@ -68,6 +77,8 @@ type Options struct {
 	Keywords int
 	// Workers is how many goroutines cut and compare texts (default 2).
 	Workers int
+
+	averageOnly bool // skip the centroid pass (to measure it)
 }
 
 // Defaults of Options, measured in MEASUREMENTS.md.
@@ -82,6 +93,13 @@ const (
 	maxDF = 0.1
 	// maxTerms keeps the heaviest terms of each text.
 	maxTerms = 40
+	// centroidThreshold: after average linkage, groups of two or more whose
+	// centroids have at least this cosine merge. It joins one matter
+	// written two ways ("搅拌站" and "搅拌厂" near 丽发新城: 29 + 15
+	// letters), whose average pairwise similarity stays under Threshold.
+	centroidThreshold = 0.5
+	// centroidTerms keeps the heaviest terms of each centroid.
+	centroidTerms = 60
 	// edgeFloor: similarities below it (or below the threshold, if that
 	// is lower) count as 0 in the averages. It keeps the graph sparse;
 	// such pairs could never merge on their own, and in a group they would
@@ -216,6 +234,9 @@ func New(items []Item, o Options) *Clustering {
 		c.groups[g] = append(c.groups[g], i)
 	}
 	c.agglomerate(c.similarities())
+	if !o.averageOnly {
+		c.mergeCentroids()
+	}
 	for _, it := range c.items {
 		if it.Created.After(c.now) {
 			c.now = it.Created
@@ -371,6 +392,104 @@ func (c *Clustering) agglomerate(edges []edge) {
 }
 
 func (c *Clustering) threshold() float64 { return c.o.threshold() }
+
+// mergeCentroids joins groups of two or more, of the same label, whose
+// centroids (sum of member vectors, heaviest centroidTerms terms,
+// l2-normalised) have a cosine of at least centroidThreshold: greedily,
+// most alike first, centroids not recomputed, so the pass cannot drift.
+func (c *Clustering) mergeCentroids() {
+	var gs []int
+	var cents []vector
+	for g, members := range c.groups {
+		if len(members) < 2 {
+			continue
+		}
+		sum := map[int32]float64{}
+		for _, i := range members {
+			for k, t := range c.vecs[i].idx {
+				sum[t] += float64(c.vecs[i].val[k])
+			}
+		}
+		ids := make([]int32, 0, len(sum))
+		for t := range sum {
+			ids = append(ids, t)
+		}
+		slices.SortFunc(ids, func(a, b int32) int { return cmp.Or(-cmp.Compare(sum[a], sum[b]), cmp.Compare(a, b)) })
+		ids = ids[:min(len(ids), centroidTerms)]
+		slices.Sort(ids)
+		v := vector{idx: ids, val: make([]float32, len(ids))}
+		var sq float64
+		for _, t := range ids {
+			sq += sum[t] * sum[t]
+		}
+		for k, t := range ids {
+			v.val[k] = float32(sum[t] / math.Sqrt(sq))
+		}
+		gs = append(gs, g)
+		cents = append(cents, v)
+	}
+	post := map[int32][]posting{}
+	for k, v := range cents {
+		for j, t := range v.idx {
+			post[t] = append(post[t], posting{int32(k), v.val[j]})
+		}
+	}
+	type cand struct {
+		a, b int // indices into gs, a < b
+		sim  float64
+	}
+	var cands []cand
+	acc := make([]float64, len(cents))
+	var touched []int32
+	for b, v := range cents {
+		touched = touched[:0]
+		for j, t := range v.idx {
+			for _, p := range post[t] {
+				if int(p.item) >= b {
+					break
+				}
+				if acc[p.item] == 0 {
+					touched = append(touched, p.item)
+				}
+				acc[p.item] += float64(v.val[j]) * float64(p.w)
+			}
+		}
+		for _, a := range touched {
+			s := acc[a]
+			acc[a] = 0
+			if s >= centroidThreshold && c.items[c.groups[gs[a]][0]].Label == c.items[c.groups[gs[b]][0]].Label {
+				cands = append(cands, cand{int(a), b, s})
+			}
+		}
+	}
+	slices.SortFunc(cands, func(x, y cand) int {
+		return cmp.Or(-cmp.Compare(x.sim, y.sim), cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b))
+	})
+	root := make([]int, len(gs))
+	for i := range root {
+		root[i] = i
+	}
+	find := func(i int) int {
+		for root[i] != i {
+			i = root[i]
+		}
+		return i
+	}
+	for _, x := range cands {
+		a, b := find(x.a), find(x.b)
+		if a == b {
+			continue
+		}
+		a, b = min(a, b), max(a, b)
+		root[b] = a
+		ga, gb := gs[a], gs[b]
+		for _, i := range c.groups[gb] {
+			c.group[i] = ga
+		}
+		c.groups[ga] = mergeSorted(c.groups[ga], c.groups[gb])
+		c.groups[gb] = nil
+	}
+}
 
 func mergeSorted(a, b []int) []int {
 	out := make([]int, 0, len(a)+len(b))

@@ -15,8 +15,10 @@ import (
 // on; Purity compares with it).
 type Record struct {
 	Item
+	// Body is the body column alone (duplicates are judged on it).
 	Body string
-	Ref  string
+	// Ref is the label column, "" when the file has none.
+	Ref string
 }
 
 // ReadCSV reads an evaluation file with a header row. It needs a "body"

@@ -86,7 +86,7 @@ func TestExperimentMethods(t *testing.T) {
 	msgs := loadRecords(t, messagesCSV, 0)
 	hot := loadRecords(t, hotCSV, 0)
 	for _, th := range []float64{0.2, 0.25, 0.3} {
-		for _, method := range []string{"average", "single", "leader"} {
+		for _, method := range []string{"average+centroids", "average", "single", "leader"} {
 			var row []string
 			for _, recs := range [][]Record{msgs, hot} {
 				in := make([]Item, len(recs))
@@ -98,10 +98,12 @@ func TestExperimentMethods(t *testing.T) {
 				start := time.Now()
 				var cs []Cluster
 				switch method {
-				case "average":
+				case "average+centroids":
 					cs = Build(in, Options{Tokenizer: testTok, Threshold: th, HalfLife: 1 << 62})
+				case "average":
+					cs = Build(in, Options{Tokenizer: testTok, Threshold: th, HalfLife: 1 << 62, averageOnly: true})
 				default:
-					c := New(in, Options{Tokenizer: testTok, Threshold: 2, HalfLife: 1 << 62})
+					c := New(in, Options{Tokenizer: testTok, Threshold: 2, HalfLife: 1 << 62, averageOnly: true})
 					if method == "single" {
 						c.singleLink(th)
 					} else {

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"jindianzi/portal/searchdocs"
+	"jindianzi/search"
+)
+
+// cmdReindex rebuilds the search index from the database into a new
+// generation and makes it current; a running server swaps it in within
+// seconds and keeps answering from the old one until then.
+func cmdReindex(args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	var quiet bool
+	fs := newFlags("reindex", &cfg, stderr)
+	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	seg, err := search.OpenSegmenter(cfg.Data)
+	if err != nil {
+		return fmt.Errorf("无法加载分词词典: %w", err)
+	}
+	ctx := context.Background()
+	ideas, err := st.CountIdeas(ctx)
+	if err != nil {
+		return err
+	}
+	var progress func(int)
+	var bar *progressbar.ProgressBar
+	if !quiet {
+		bar = progressbar.NewOptions64(ideas, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("重建索引"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+		progress = func(n int) { _ = bar.Set(n) }
+	}
+	start := time.Now()
+	docs := 0
+	err = search.Rebuild(ctx, filepath.Join(cfg.Data, "index"), seg, &searchdocs.Loader{Store: st}, func(n int) {
+		docs = n
+		if progress != nil {
+			progress(n)
+		}
+	})
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return fmt.Errorf("重建索引失败: %w", err)
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(stdout, "索引已重建：%d 个文档，%.1f 秒（%.0f 文档/秒）；运行中的服务将在数秒内切换到新索引\n", docs, secs, float64(docs)/secs)
+	return nil
+}
+
+// cmdSearch prints the top hits for a query, for operators.
+func cmdSearch(args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	var campaign string
+	var limit int
+	fs := newFlags("search", &cfg, stderr)
+	fs.StringVar(&campaign, "campaign", "", "only this campaign (slug)")
+	fs.IntVar(&limit, "n", 10, "how many hits")
+	// The query may come before or after the flags.
+	var words []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		words, args = append(words, args[0]), args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	words = append(words, fs.Args()...)
+	q := strings.Join(words, " ")
+	if strings.TrimSpace(q) == "" {
+		return fmt.Errorf("%w: usage: jindianzi search QUERY [--campaign SLUG]", errUsage)
+	}
+	log, err := newLogger(cfg.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	seg, err := search.OpenSegmenter(cfg.Data)
+	if err != nil {
+		return fmt.Errorf("无法加载分词词典: %w", err)
+	}
+	idx, err := search.OpenCurrentReadOnly(filepath.Join(cfg.Data, "index"), seg)
+	if err != nil {
+		return fmt.Errorf("无法打开搜索索引（服务运行时索引被占用，请改用 /api/v1/search）: %w", err)
+	}
+	defer idx.Close()
+	res, err := idx.Search(context.Background(), search.Request{Text: q, Campaign: campaign, PerPage: limit})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "共 %d 条结果\n", res.Total)
+	ctx := context.Background()
+	for i, hit := range res.Hits {
+		entity, id, err := searchdocs.ParseID(hit.ID)
+		if err != nil {
+			continue
+		}
+		title, status := "", ""
+		if entity == searchdocs.EntityIdea {
+			if idea, err := st.IdeaByID(ctx, id); err == nil {
+				title, status = idea.Title, idea.Status.Label()
+			}
+		} else if p, err := st.DebatePostByID(ctx, id); err == nil {
+			body := []rune(p.BodyMasked)
+			title, status = "[讨论] "+string(body[:min(30, len(body))]), p.Status.Label()
+		}
+		fmt.Fprintf(stdout, "%2d. %-10s %6.3f  %s  %s\n", i+1, hit.ID, hit.Score, status, title)
+	}
+	return nil
+}

@@ -1,0 +1,405 @@
+package portal
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"jindianzi/portal/region"
+	"jindianzi/portal/searchdocs"
+	"jindianzi/portal/store"
+	"jindianzi/search"
+)
+
+// maxSearchText caps what a search may carry; longer text is cut, not refused.
+const maxSearchText = 2000
+
+// searchHit is one result as residents see it.
+type searchHit struct {
+	ID       string  `json:"id"`
+	Kind     string  `json:"kind"`
+	URL      string  `json:"url"`
+	Title    string  `json:"title"`
+	Snippet  string  `json:"snippet"`
+	Score    float64 `json:"score"`
+	Status   string  `json:"status"`
+	Campaign string  `json:"campaign,omitempty"`
+	// Spans are the byte ranges of Snippet to highlight.
+	Spans    [][2]int      `json:"spans,omitempty"`
+	Segments []textSegment `json:"-"`
+}
+
+// searchAnswer is GET /api/v1/search's body.
+type searchAnswer struct {
+	Total  uint64                         `json:"total"`
+	Page   int                            `json:"page"`
+	Hits   []searchHit                    `json:"hits"`
+	Facets map[string][]search.FacetCount `json:"facets"`
+	// DropFilters is true when nothing matched with filters set: the
+	// page suggests searching without them.
+	DropFilters bool `json:"drop_filters_suggested"`
+}
+
+// canSeeAll reports whether the caller may search pending and hidden items.
+func canSeeAll(c *fiber.Ctx) bool {
+	u := currentUser(c)
+	return u != nil && (u.Role == store.RoleModerator || u.Role == store.RoleAdmin)
+}
+
+func publicStatusNames() []string {
+	var out []string
+	for _, s := range store.PublicStatuses() {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+// searchRequest reads the query string into a search request, applying the
+// caller's visibility: residents get public items only, whatever they ask.
+func (h *handler) searchRequest(c *fiber.Ctx) (search.Request, error) {
+	q := c.Query("q")
+	if !utf8.ValidString(q) {
+		return search.Request{}, userError(fiber.StatusBadRequest, "invalid_utf8", "搜索内容含有无法识别的字符")
+	}
+	if utf8.RuneCountInString(q) > maxSearchText {
+		q = string([]rune(q)[:maxSearchText])
+	}
+	page, err := parsePage(c)
+	if err != nil {
+		return search.Request{}, err
+	}
+	r := search.Request{Text: q, Campaign: c.Query("campaign"), Theme: c.Query("theme"), Region: c.Query("region"),
+		Sort: c.Query("sort"), Page: page.Number, PerPage: page.Limit(), Facets: true}
+	switch c.Query("kind") {
+	case "", "all":
+	case "idea":
+		r.Kind = searchdocs.EntityIdea
+	case "post":
+		r.Kind = searchdocs.EntityPost
+	default:
+		return r, userError(fiber.StatusBadRequest, "invalid_kind", "类型只能是 idea（建议）或 post（讨论发言）")
+	}
+	switch r.Sort {
+	case "", search.SortRelevance, search.SortNewest, search.SortSupported:
+	default:
+		return r, userError(fiber.StatusBadRequest, "invalid_sort", "排序方式只能是 relevance、newest 或 supported")
+	}
+	for _, d := range []struct {
+		key string
+		dst *time.Time
+		add int
+	}{{"from", &r.From, 0}, {"to", &r.To, 1}} {
+		if v := c.Query(d.key); v != "" {
+			t, err := time.ParseInLocation("2006-01-02", v, chinaTime)
+			if err != nil {
+				return r, userError(fiber.StatusBadRequest, "invalid_date", "日期格式应为 2006-01-02")
+			}
+			*d.dst = t.AddDate(0, 0, d.add).Add(-time.Nanosecond * time.Duration(d.add))
+		}
+	}
+	status := c.Query("status")
+	if canSeeAll(c) {
+		if status != "" {
+			r.Statuses = []string{status}
+		}
+	} else {
+		r.Statuses = publicStatusNames()
+		if status != "" {
+			// A resident may narrow to one public status, never widen.
+			allowed := false
+			for _, s := range r.Statuses {
+				allowed = allowed || s == status
+			}
+			if !allowed {
+				status = "none"
+			}
+			r.Statuses = []string{status}
+		}
+	}
+	return r, nil
+}
+
+// runSearch searches and loads the hits' rows with the caller's visibility.
+func (h *handler) runSearch(c *fiber.Ctx, r search.Request) (searchAnswer, error) {
+	ans := searchAnswer{Page: r.Page, Hits: []searchHit{}, Facets: map[string][]search.FacetCount{}}
+	if h.index == nil {
+		return ans, userError(fiber.StatusServiceUnavailable, "search_unavailable", "搜索暂时不可用，请稍后再试")
+	}
+	res, err := h.index.Search(c.UserContext(), r)
+	if err != nil {
+		return ans, err
+	}
+	ans.Total, ans.Facets = res.Total, res.Facets
+	all := canSeeAll(c)
+	hits, err := h.loadHits(c.UserContext(), res.Hits, r.Text, all)
+	if err != nil {
+		return ans, err
+	}
+	ans.Hits = hits
+	filtered := r.Campaign != "" || r.Theme != "" || r.Region != "" || !r.From.IsZero() || !r.To.IsZero() || r.Kind != "" ||
+		(all && len(r.Statuses) > 0) || (!all && len(r.Statuses) == 1)
+	ans.DropFilters = res.Total == 0 && filtered
+	return ans, nil
+}
+
+// loadHits reads each hit's row from the store, skipping any the caller may
+// not see (the index may lag a moment behind a moderation decision).
+func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, all bool) ([]searchHit, error) {
+	out := []searchHit{}
+	var ideaIDs, postIDs []int64
+	for _, hit := range hits {
+		entity, id, err := searchdocs.ParseID(hit.ID)
+		if err != nil {
+			continue
+		}
+		if entity == searchdocs.EntityPost {
+			postIDs = append(postIDs, id)
+		} else {
+			ideaIDs = append(ideaIDs, id)
+		}
+	}
+	ideas, err := h.store.IdeasByIDs(ctx, ideaIDs)
+	if err != nil {
+		return nil, err
+	}
+	posts, err := h.store.DebatePostsByIDs(ctx, postIDs)
+	if err != nil {
+		return nil, err
+	}
+	byIdea := map[int64]*store.Idea{}
+	for i := range ideas {
+		byIdea[ideas[i].ID] = &ideas[i]
+	}
+	byPost := map[int64]*store.DebatePost{}
+	for i := range posts {
+		byPost[posts[i].ID] = &posts[i]
+	}
+	debates := map[int64]*store.Debate{}
+	cat := newCatalog(h.store)
+	for _, hit := range hits {
+		entity, id, err := searchdocs.ParseID(hit.ID)
+		if err != nil {
+			continue
+		}
+		sh := searchHit{ID: hit.ID, Kind: entity, Score: hit.Score}
+		switch entity {
+		case searchdocs.EntityIdea:
+			i, ok := byIdea[id]
+			if !ok || (!all && !i.Visible()) {
+				continue
+			}
+			camp, err := cat.load(ctx, i.CampaignID)
+			if err != nil {
+				return nil, err
+			}
+			sh.URL, sh.Title, sh.Status, sh.Campaign = "/ideas/"+url.PathEscape(hit.ID), publicTitle(i), i.Status.Label(), camp.Title
+			sh.Snippet, sh.Spans = h.snippet(publicBody(i), text)
+			if all && !i.Visible() {
+				sh.URL = "/moderation"
+			}
+		case searchdocs.EntityPost:
+			p, ok := byPost[id]
+			if !ok || (!all && (!p.Status.Public() || p.Hidden)) {
+				continue
+			}
+			d, ok := debates[p.DebateID]
+			if !ok {
+				if d, err = h.store.DebateByID(ctx, p.DebateID); err != nil {
+					return nil, err
+				}
+				debates[p.DebateID] = d
+			}
+			sh.URL = "/debates/" + url.PathEscape(d.Slug) + "#p" + hit.ID[len(searchdocs.PostIDPrefix):]
+			sh.Title, sh.Status, sh.Campaign = d.Title, p.Status.Label(), "主题大讨论"
+			sh.Snippet, sh.Spans = h.snippet(p.BodyMasked, text)
+		}
+		sh.Segments = segmentsOf(sh.Snippet, sh.Spans)
+		out = append(out, sh)
+	}
+	return out, nil
+}
+
+// snippet picks the part of text around the query's words, with the spans to
+// mark.
+func (h *handler) snippet(text, query string) (string, [][2]int) {
+	p := search.ParseQuery(query)
+	return highlightText(text, append(strings.Fields(p.Words), p.Phrases...), 120)
+}
+
+// highlightText returns a window of about width characters around the first
+// place any of the words (or, for longer words, their two-character pieces)
+// occurs in text, and the byte spans of every occurrence inside the window.
+func highlightText(text string, words []string, width int) (string, [][2]int) {
+	var needles []string
+	for _, w := range words {
+		w = strings.ToLower(strings.TrimSpace(w))
+		if w == "" {
+			continue
+		}
+		needles = append(needles, w)
+		if rs := []rune(w); len(rs) > 2 {
+			for i := 0; i+2 <= len(rs); i++ {
+				needles = append(needles, string(rs[i:i+2]))
+			}
+		}
+	}
+	lower := strings.ToLower(text)
+	if len(lower) != len(text) {
+		lower = text // case folding changed byte lengths: match as written
+	}
+	first := -1
+	for _, n := range needles {
+		if i := strings.Index(lower, n); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	// Choose the window: from a little before the first hit, on rune boundaries.
+	rs := []rune(text)
+	start := 0
+	if first > 0 {
+		start = max(utf8.RuneCountInString(text[:first])-width/4, 0)
+	}
+	end := min(start+width, len(rs))
+	window := string(rs[start:end])
+	prefix, suffix := "", ""
+	if start > 0 {
+		prefix = "…"
+	}
+	if end < len(rs) {
+		suffix = "…"
+	}
+	window = prefix + window + suffix
+	lw := strings.ToLower(window)
+	if len(lw) != len(window) {
+		lw = window
+	}
+	marked := make([]bool, len(window))
+	for _, n := range needles {
+		for i := 0; ; {
+			j := strings.Index(lw[i:], n)
+			if j < 0 {
+				break
+			}
+			for k := i + j; k < i+j+len(n); k++ {
+				marked[k] = true
+			}
+			i += j + len(n)
+		}
+	}
+	var spans [][2]int
+	for i := 0; i < len(marked); {
+		if !marked[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(marked) && marked[j] {
+			j++
+		}
+		spans = append(spans, [2]int{i, j})
+		i = j
+	}
+	return window, spans
+}
+
+// segmentsOf splits text at the marked spans, for templates.
+func segmentsOf(text string, spans [][2]int) []textSegment {
+	var out []textSegment
+	at := 0
+	for _, s := range spans {
+		if s[0] < at || s[1] > len(text) || s[0] >= s[1] {
+			continue
+		}
+		if s[0] > at {
+			out = append(out, textSegment{Text: text[at:s[0]]})
+		}
+		out = append(out, textSegment{Text: text[s[0]:s[1]], Mark: true})
+		at = s[1]
+	}
+	if at < len(text) {
+		out = append(out, textSegment{Text: text[at:]})
+	}
+	return out
+}
+
+// apiSearch is GET /api/v1/search.
+func (h *handler) apiSearch(c *fiber.Ctx) error {
+	r, err := h.searchRequest(c)
+	if err != nil {
+		return err
+	}
+	ans, err := h.runSearch(c, r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ans)
+}
+
+type searchPage struct {
+	Query     url.Values
+	Answer    searchAnswer
+	Pager     pager
+	Campaigns []store.Campaign
+	Provinces []region.Province
+	SeeAll    bool
+	Searched  bool
+}
+
+// searchHTML is GET /search.
+func (h *handler) searchHTML(c *fiber.Ctx) error {
+	r, err := h.searchRequest(c)
+	if err != nil {
+		return err
+	}
+	p := searchPage{Query: url.Values{}, SeeAll: canSeeAll(c), Provinces: region.Provinces()}
+	for _, k := range []string{"q", "campaign", "theme", "region", "status", "from", "to", "sort", "kind"} {
+		if v := c.Query(k); v != "" {
+			p.Query.Set(k, v)
+		}
+	}
+	if p.Answer, err = h.runSearch(c, r); err != nil {
+		return err
+	}
+	p.Searched = len(p.Query) > 0
+	p.Pager = newPager(p.Query, "/search", store.Page{Number: r.Page, PerPage: r.PerPage}, int64(p.Answer.Total))
+	if p.Campaigns, _, err = h.store.Campaigns(c.UserContext(), !isAdmin(c), store.Page{PerPage: store.MaxPerPage}); err != nil {
+		return err
+	}
+	return h.render(c, "search", "搜索", p)
+}
+
+// apiSimilar is GET /api/v1/ideas/similar?text=…&campaign=…: up to 5
+// published ideas like the text, for the submission form.
+func (h *handler) apiSimilar(c *fiber.Ctx) error {
+	text := c.Query("text")
+	if !utf8.ValidString(text) {
+		return userError(fiber.StatusBadRequest, "invalid_utf8", "内容含有无法识别的字符")
+	}
+	if utf8.RuneCountInString(text) > maxSearchText {
+		text = string([]rune(text)[:maxSearchText])
+	}
+	out := []fiber.Map{}
+	if h.index == nil || utf8.RuneCountInString(strings.TrimSpace(text)) < 4 {
+		return c.JSON(fiber.Map{"ideas": out})
+	}
+	// The text is matched as words only: quotes and minus signs a resident
+	// typed in a draft are not query syntax here.
+	res, err := h.index.Search(c.UserContext(), search.Request{Text: strings.NewReplacer("\"", " ", "-", " ", "“", " ", "”", " ").Replace(text),
+		Kind: searchdocs.EntityIdea, Campaign: c.Query("campaign"), Statuses: publicStatusNames(), PerPage: 5})
+	if err != nil {
+		return err
+	}
+	hits, err := h.loadHits(c.UserContext(), res.Hits, "", false)
+	if err != nil {
+		return err
+	}
+	for _, hit := range hits {
+		id := hit.ID
+		out = append(out, fiber.Map{"id": id, "title": hit.Title, "score": hit.Score, "url": hit.URL})
+	}
+	return c.JSON(fiber.Map{"ideas": out})
+}

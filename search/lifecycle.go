@@ -1,0 +1,248 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+)
+
+// An index directory holds generations of the index — gen-000001,
+// gen-000002… — and a file CURRENT naming the one in use. A rebuild fills a
+// new generation while searches keep using the current one, then points
+// CURRENT at it; every process serving the directory notices and swaps.
+
+const currentFile = "CURRENT"
+
+// cursorKey is where an index remembers the last outbox event it applied.
+const cursorKey = "_jdz_outbox_cursor"
+
+func genName(n int) string { return fmt.Sprintf("gen-%06d", n) }
+
+// generations lists the generation numbers present in dir, ascending.
+func generations(dir string) ([]int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	var out []int
+	for _, e := range entries {
+		if n, ok := strings.CutPrefix(e.Name(), "gen-"); ok && e.IsDir() {
+			if v, err := strconv.Atoi(n); err == nil {
+				out = append(out, v)
+			}
+		}
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
+// current reads which generation dir uses; "" when none is set yet.
+func current(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, currentFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// setCurrent points dir at generation name, atomically.
+func setCurrent(dir, name string) error {
+	tmp := filepath.Join(dir, currentFile+".tmp")
+	if err := os.WriteFile(tmp, []byte(name+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, currentFile))
+}
+
+// OpenCurrent opens the generation dir's CURRENT names, creating the first
+// generation when there is none. Stale generations (left by an interrupted
+// rebuild or a swap) are removed.
+func OpenCurrent(dir string, seg *Segmenter) (*Index, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("search: index directory %s: %w", dir, err)
+	}
+	name, err := current(dir)
+	if err != nil {
+		return nil, fmt.Errorf("search: read %s: %w", filepath.Join(dir, currentFile), err)
+	}
+	if name == "" {
+		name = genName(1)
+		if err := setCurrent(dir, name); err != nil {
+			return nil, fmt.Errorf("search: start index in %s: %w", dir, err)
+		}
+	}
+	x, err := OpenIndex(filepath.Join(dir, name), seg)
+	if err != nil {
+		return nil, err
+	}
+	x.root, x.gen = dir, name
+	removeOtherGenerations(dir, name)
+	return x, nil
+}
+
+func removeOtherGenerations(dir, keep string) {
+	gens, _ := generations(dir)
+	for _, g := range gens {
+		if genName(g) != keep {
+			_ = os.RemoveAll(filepath.Join(dir, genName(g)))
+		}
+	}
+}
+
+// Builder fills a new generation of an index directory. Commit makes it
+// the current one; Abort throws it away.
+type Builder struct {
+	*Index
+	root, name string
+}
+
+// NewBuilder starts a new, empty generation in dir.
+func NewBuilder(dir string, seg *Segmenter) (*Builder, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("search: index directory %s: %w", dir, err)
+	}
+	gens, err := generations(dir)
+	if err != nil {
+		return nil, err
+	}
+	next := 1
+	if len(gens) > 0 {
+		next = gens[len(gens)-1] + 1
+	}
+	name := genName(next)
+	x, err := OpenIndex(filepath.Join(dir, name), seg)
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{Index: x, root: dir, name: name}, nil
+}
+
+// Commit records the outbox cursor the rebuild started from, closes the
+// new generation and makes it current.
+func (b *Builder) Commit(cursor int64) error {
+	if err := b.SetCursor(cursor); err != nil {
+		return err
+	}
+	if err := b.Close(); err != nil {
+		return err
+	}
+	return setCurrent(b.root, b.name)
+}
+
+// Abort closes and deletes the unfinished generation.
+func (b *Builder) Abort() {
+	_ = b.Close()
+	_ = os.RemoveAll(filepath.Join(b.root, b.name))
+}
+
+// Cursor returns the id of the last outbox event applied to the index.
+func (x *Index) Cursor() (int64, error) {
+	var c int64
+	err := x.use(func(idx bleve.Index) error {
+		raw, err := idx.GetInternal([]byte(cursorKey))
+		if err != nil || len(raw) == 0 {
+			return err
+		}
+		c, err = strconv.ParseInt(string(raw), 10, 64)
+		return err
+	})
+	return c, err
+}
+
+// SetCursor records the id of the last outbox event applied.
+func (x *Index) SetCursor(c int64) error {
+	return x.use(func(idx bleve.Index) error {
+		return idx.SetInternal([]byte(cursorKey), []byte(strconv.FormatInt(c, 10)))
+	})
+}
+
+// Apply indexes docs, deletes ids and moves the cursor in one batch, so a
+// crash never leaves the cursor ahead of what was written.
+func (x *Index) Apply(docs []Doc, deletes []string, cursor int64) error {
+	return x.use(func(idx bleve.Index) error {
+		b := idx.NewBatch()
+		for _, d := range docs {
+			if d.ID == "" {
+				return errors.New("search: document without an id")
+			}
+			if err := b.Index(d.ID, toIdeaDoc(d)); err != nil {
+				return err
+			}
+		}
+		for _, id := range deletes {
+			b.Delete(id)
+		}
+		b.SetInternal([]byte(cursorKey), []byte(strconv.FormatInt(cursor, 10)))
+		return idx.Batch(b)
+	})
+}
+
+// Follow watches the directory's CURRENT file and, when a rebuild points it
+// at a new generation, swaps that in: searches running at that moment finish
+// on the old one, which is then closed and deleted. It returns when ctx ends.
+func (x *Index) Follow(ctx context.Context, every time.Duration, log *slog.Logger) {
+	if x.root == "" {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		name, err := current(x.root)
+		if err != nil || name == "" || name == x.generation() {
+			continue
+		}
+		next, err := OpenIndex(filepath.Join(x.root, name), x.seg)
+		if err != nil {
+			log.Warn("search: open new index generation", "generation", name, "err", err)
+			continue
+		}
+		old := x.swap(next, name)
+		log.Info("search: switched to rebuilt index", "generation", name)
+		if old != nil {
+			_ = old.Close()
+		}
+		removeOtherGenerations(x.root, name)
+	}
+}
+
+// Segmenter returns the process's segmenter the index analyses text with.
+func (x *Index) Segmenter() *Segmenter { return x.seg }
+
+// OpenCurrentReadOnly opens the current generation for reading only, as the
+// command line does beside a running server. It gives up after two seconds
+// if a writer holds the index.
+func OpenCurrentReadOnly(dir string, seg *Segmenter) (*Index, error) {
+	if seg == nil || seg != currentSegmenter() {
+		return nil, fmt.Errorf("search: open index %s: %w", dir, errNoSegmenter)
+	}
+	name, err := current(dir)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return nil, fmt.Errorf("search: no index in %s yet (run jindianzi reindex)", dir)
+	}
+	path := filepath.Join(dir, name)
+	idx, err := bleve.OpenUsing(path, map[string]interface{}{"read_only": true, "bolt_timeout": "2s"})
+	if err != nil {
+		return nil, fmt.Errorf("search: open index %s: %w", path, err)
+	}
+	return &Index{seg: seg, path: path, index: idx, root: dir, gen: name}, nil
+}
