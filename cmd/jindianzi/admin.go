@@ -22,11 +22,7 @@ func cmdMigrate(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(cfg, log, false)
+	_, st, err := openLogged(cfg, stderr, false)
 	if err != nil {
 		return err
 	}
@@ -81,11 +77,7 @@ func cmdUserAdd(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(cfg, log, true)
+	_, st, err := openLogged(cfg, stderr, true)
 	if err != nil {
 		return err
 	}
@@ -154,11 +146,7 @@ func cmdTokenAdd(args []string, stdout, stderr io.Writer) error {
 	if user == "" {
 		return fmt.Errorf("%w: --user is required", errUsage)
 	}
-	log, err := newLogger(cfg.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(cfg, log, true)
+	_, st, err := openLogged(cfg, stderr, true)
 	if err != nil {
 		return err
 	}

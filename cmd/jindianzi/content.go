@@ -45,11 +45,7 @@ func cmdImport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(cfg, log, true)
+	_, st, err := openLogged(cfg, stderr, true)
 	if err != nil {
 		return err
 	}
@@ -100,11 +96,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) error {
 		_, _ = rand.Read(b)
 		password = base64.RawURLEncoding.EncodeToString(b)
 	}
-	log, err := newLogger(cfg.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(cfg, log, true)
+	_, st, err := openLogged(cfg, stderr, true)
 	if err != nil {
 		return err
 	}
