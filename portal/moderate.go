@@ -57,6 +57,8 @@ type queueItem struct {
 	AgeDays        int                 `json:"age_working_days"`
 	Overdue        bool                `json:"overdue"`
 	Themes         []themeOption       `json:"-"`
+	ThemeUnsure    bool                `json:"theme_unsure"`      // no theme: the classifier was unsure, the moderator picks one
+	Cluster        *queueCluster       `json:"cluster,omitempty"` // its hot-issue cluster of two or more ideas
 }
 
 // textSegment is a run of text, marked when it is a listed word.
@@ -184,6 +186,7 @@ func (h *handler) loadQueue(c *fiber.Ctx, f store.QueueFilter) ([]queueItem, int
 	}
 	cat := newCatalog(h.store)
 	now := h.now()
+	snaps := map[int64]*clusterSnapshot{}
 	items := make([]queueItem, 0, len(list))
 	for i := range list {
 		idea := &list[i]
@@ -227,6 +230,10 @@ func (h *handler) loadQueue(c *fiber.Ctx, f store.QueueFilter) ([]queueItem, int
 		}
 		for _, t := range themes {
 			it.Themes = append(it.Themes, themeOption{t.ID, t.Name})
+		}
+		it.ThemeUnsure = idea.ThemeID == nil && len(themes) > 0
+		if it.Cluster, err = h.queueClusterOf(ctx, snaps, idea); err != nil {
+			return nil, 0, err
 		}
 		items = append(items, it)
 	}

@@ -57,6 +57,7 @@ type campaignPageData struct {
 	Sort     string
 	Theme    string
 	Pager    pager
+	Hot      []hotIssue // hot issues from public ideas only
 }
 
 // campaignHTML is GET /campaigns/:slug.
@@ -85,9 +86,13 @@ func (h *handler) campaignHTML(c *fiber.Ctx) error {
 	if t := c.Query("theme"); t != "" {
 		base.Set("theme", t)
 	}
+	hot, err := h.hotIssues(c.UserContext(), f.CampaignID, hotIssuesShown)
+	if err != nil {
+		return err
+	}
 	return h.render(c, "campaign", v.Title, campaignPageData{
 		Notice: takeFlash(c)["notice"], Campaign: v, Ideas: views, Sort: string(f.Sort), Theme: c.Query("theme"),
-		Pager: newPager(base, "/campaigns/"+v.Slug, f.Page, total),
+		Pager: newPager(base, "/campaigns/"+v.Slug, f.Page, total), Hot: hot,
 	})
 }
 

@@ -79,6 +79,7 @@ type handler struct {
 	ideas   *ideas.Service
 	debates *debate.Service
 	now     func() time.Time
+	members *clusterIndex // which ideas belong to which hot-issue cluster
 }
 
 const (
@@ -143,6 +144,7 @@ func newApp(cfg Config) (*fiber.App, *handler, error) {
 	h.ideas = &ideas.Service{Store: cfg.Store, Moderation: cfg.Moderation, Themes: cfg.Themes,
 		Attachments: cfg.Attachments, Now: h.now}
 	h.debates = &debate.Service{Store: cfg.Store, Moderation: cfg.Moderation, Now: h.now}
+	h.members = newClusterIndex()
 	app := fiber.New(fiber.Config{
 		// Fiber hands out strings that alias its reusable buffers; Immutable
 		// copies them, so values kept after a handler returns stay correct.

@@ -39,6 +39,8 @@ var pageData = map[string]any{
 	}{},
 	"admin_campaign_form": campaignFormPage{},
 	"moderation":          queuePage{},
+	"clusters":            clustersPage{},
+	"cluster":             clusterPage{Campaign: &store.Campaign{}},
 	"audit":               auditPage{},
 	"admin_words":         wordsPage{},
 	"search":              searchPage{Query: url.Values{}, Answer: searchAnswer{Facets: map[string][]search.FacetCount{}}},

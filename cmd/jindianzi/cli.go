@@ -39,7 +39,9 @@ const usage = `jindianzi — 金点子城市文明建言平台
   jindianzi moderation eval --file F.csv    评测审核流水线（重复检测、误拦率、速度）
   jindianzi themes eval --file F.csv --folds 5 | --train A.csv --test B.csv
                                             评测主题分类
+  jindianzi themes train --campaign SLUG    用已确认的主题训练该活动的主题分类模型并保存
   jindianzi clusters eval --file F.csv      评测热点聚类
+  jindianzi clusters build --campaign SLUG  重新计算该活动的热点聚类并保存
   jindianzi version                         显示版本
 
 通用参数（也可用环境变量设置）:
@@ -84,11 +86,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		})
 	case "themes":
 		err = sub(args, map[string]func([]string) error{
-			"eval": func(a []string) error { return cmdThemesEval(a, stdout, stderr) },
+			"eval":  func(a []string) error { return cmdThemesEval(a, stdout, stderr) },
+			"train": func(a []string) error { return cmdThemesTrain(a, stdout, stderr) },
 		})
 	case "clusters":
 		err = sub(args, map[string]func([]string) error{
-			"eval": func(a []string) error { return cmdClustersEval(a, stdout, stderr) },
+			"eval":  func(a []string) error { return cmdClustersEval(a, stdout, stderr) },
+			"build": func(a []string) error { return cmdClustersBuild(a, stdout, stderr) },
 		})
 	case "import":
 		err = cmdImport(args, stdout, stderr)

@@ -61,7 +61,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	indexer := &search.Indexer{Index: idx, Source: docs, Log: log}
 
 	app, err := portal.New(portal.Config{
-		Attachments: p.files, Moderation: p.pipeline, Words: p.words, Indexer: indexer,
+		Attachments: p.files, Moderation: p.pipeline, Words: p.words, Indexer: indexer, Themes: p.suggester,
 		Store: st, Index: idx, Log: log, Version: buildVersion(),
 		CookieSecure: cfg.CookieSecure, ProxyHeader: cfg.ProxyHeader,
 		TrustedProxies: splitList(cfg.TrustedProxies),
@@ -80,6 +80,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	var background sync.WaitGroup
 	background.Go(func() { indexer.Run(ctx) })
 	background.Go(func() { idx.Follow(ctx, 5*time.Second, log) })
+	background.Go(func() { maintainThemes(ctx, st, seg, p.suggester, log, themesEvery) })
 	if idx.NeedsRebuild() {
 		// The mapping changed: rebuild into a new generation while the old
 		// one keeps answering; Follow swaps it in when done.

@@ -9,8 +9,10 @@ import (
 	"jindianzi/portal/attachment"
 	"jindianzi/portal/ideas"
 	"jindianzi/portal/store"
+	"jindianzi/portal/themes"
 	"jindianzi/portal/wordlist"
 	"jindianzi/search"
+	"jindianzi/search/classify"
 )
 
 // parts are the long-lived pieces every content command shares.
@@ -20,10 +22,13 @@ type parts struct {
 	words    *wordlist.List
 	files    *attachment.Dir
 	ideas    *ideas.Service
+	// suggester serves theme suggestions from the campaigns' stored models.
+	suggester *classify.Suggester
 }
 
 // wire loads jieba (the one instance), the moderation pipeline with the
-// stored word list and campaigns' duplicate fingerprints, and the idea service.
+// stored word list and campaigns' duplicate fingerprints, the theme
+// suggester with every campaign's stored model, and the idea service.
 func wire(ctx context.Context, st *store.Store, dataDir string) (*parts, error) {
 	seg, err := search.OpenSegmenter(dataDir)
 	if err != nil {
@@ -56,6 +61,10 @@ func wire(ctx context.Context, st *store.Store, dataDir string) (*parts, error) 
 	if err != nil {
 		return nil, fmt.Errorf("无法创建附件目录: %w", err)
 	}
-	return &parts{seg: seg, pipeline: pipe, words: words, files: files,
-		ideas: &ideas.Service{Store: st, Moderation: pipe, Themes: ideas.KeywordSuggester{}, Attachments: files}}, nil
+	sugg := classify.NewSuggester(seg)
+	if _, err := themes.LoadAll(ctx, st, seg, sugg); err != nil {
+		return nil, fmt.Errorf("无法加载主题模型: %w", err)
+	}
+	return &parts{seg: seg, pipeline: pipe, words: words, files: files, suggester: sugg,
+		ideas: &ideas.Service{Store: st, Moderation: pipe, Themes: sugg, Attachments: files}}, nil
 }

@@ -177,8 +177,22 @@ func (s *Store) ReplaceClusters(ctx context.Context, campaignID int64, clusters 
 		}
 		now := time.Now().UTC()
 		for i := range clusters {
-			c := &clusters[i]
+			// Members a moderator pinned elsewhere stay there; a cluster left
+			// with fewer than two of its own is not a cluster.
+			var own []int64
+			for _, id := range members[i] {
+				if !keep[id] {
+					own = append(own, id)
+				}
+			}
+			if len(own) < 2 {
+				continue
+			}
+			c := clusters[i]
 			c.ID, c.CampaignID, c.CreatedAt, c.UpdatedAt = 0, campaignID, now, now
+			if len(own) < len(members[i]) {
+				c.Size = len(own)
+			}
 			if c.RepresentativeID != nil {
 				if n, ok := names[*c.RepresentativeID]; ok {
 					c.Label, c.Renamed = n, true
@@ -187,13 +201,10 @@ func (s *Store) ReplaceClusters(ctx context.Context, campaignID int64, clusters 
 			if c.Keywords == "" {
 				c.Keywords = "[]"
 			}
-			if err := tx.Create(c).Error; err != nil {
+			if err := tx.Create(&c).Error; err != nil {
 				return err
 			}
-			for _, id := range members[i] {
-				if keep[id] {
-					continue
-				}
+			for _, id := range own {
 				if err := tx.Create(&ClusterMember{IdeaID: id, ClusterID: c.ID}).Error; err != nil {
 					return err
 				}
@@ -202,6 +213,15 @@ func (s *Store) ReplaceClusters(ctx context.Context, campaignID int64, clusters 
 		return nil
 	})
 	return wrap(err, "replace clusters of campaign %d", campaignID)
+}
+
+// SetClusterFigures stores a cluster's recomputed size, supports, dates
+// and score (after a merge or a move).
+func (s *Store) SetClusterFigures(ctx context.Context, c *Cluster) error {
+	err := s.w.WithContext(ctx).Model(&Cluster{}).Where("id = ?", c.ID).Updates(map[string]any{
+		"size": c.Size, "supports": c.Supports, "first_at": c.FirstAt, "last_at": c.LastAt,
+		"score": c.Score, "updated_at": time.Now().UTC()}).Error
+	return wrap(err, "set figures of cluster %d", c.ID)
 }
 
 // Clusters lists a campaign's clusters by hot-issue score.
