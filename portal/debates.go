@@ -345,17 +345,8 @@ func (h *handler) apiPostDecision(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if in.Action != store.ActApprove && in.Action != store.ActReject {
-		return userError(fiber.StatusUnprocessableEntity, "invalid_action", "发言只能通过（approve）或不通过（reject）")
-	}
-	p, err := h.store.DecideDebatePost(c.UserContext(), id, in.Action == store.ActApprove, strings.TrimSpace(in.Reason),
-		store.ActorFor(currentUser(c), c.IP()))
-	switch {
-	case errors.Is(err, store.ErrNeedsReason):
-		return userError(fiber.StatusUnprocessableEntity, "reason_required", "不通过时请填写理由")
-	case errors.Is(err, store.ErrStatusConflict):
-		return userError(fiber.StatusConflict, "status_conflict", "该发言已处理")
-	case err != nil:
+	p, err := h.decidePost(c, id, in)
+	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"id": p.ID, "status": p.Status, "status_label": p.Status.Label()})

@@ -804,14 +804,8 @@ func (h *handler) commentDecisionHTML(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.decideComment(c, id, decisionInput{Action: c.FormValue("action"), Reason: c.FormValue("reason")}); err != nil {
-		var ae *Error
-		if errors.As(err, &ae) && ae.Status < 500 {
-			return backToQueue(c, "problem", fmt.Sprintf("评论 #%d：%s", id, ae.Message))
-		}
-		return err
-	}
-	return backToQueue(c, "notice", fmt.Sprintf("评论 #%d 已处理", id))
+	_, err = h.decideComment(c, id, decisionInput{Action: c.FormValue("action"), Reason: c.FormValue("reason")})
+	return decided(c, "评论", id, err)
 }
 
 // postDecisionHTML is POST /moderation/posts/:id/decision.
@@ -820,27 +814,37 @@ func (h *handler) postDecisionHTML(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	action, reason := c.FormValue("action"), strings.TrimSpace(c.FormValue("reason"))
-	var derr error
-	if action != store.ActApprove && action != store.ActReject {
-		derr = userError(fiber.StatusUnprocessableEntity, "invalid_action", "发言只能通过或不通过")
-	} else {
-		_, derr = h.store.DecideDebatePost(c.UserContext(), id, action == store.ActApprove, reason, store.ActorFor(currentUser(c), c.IP()))
-		switch {
-		case errors.Is(derr, store.ErrNeedsReason):
-			derr = userError(fiber.StatusUnprocessableEntity, "reason_required", "不通过时请填写理由")
-		case errors.Is(derr, store.ErrStatusConflict):
-			derr = userError(fiber.StatusConflict, "status_conflict", "该发言已处理")
-		}
+	_, err = h.decidePost(c, id, decisionInput{Action: c.FormValue("action"), Reason: c.FormValue("reason")})
+	return decided(c, "发言", id, err)
+}
+
+// decided sends the moderator back to the queue with the outcome of a
+// decision on a comment or post; internal errors go to the error page.
+func decided(c *fiber.Ctx, what string, id int64, err error) error {
+	var ae *Error
+	switch {
+	case err == nil:
+		return backToQueue(c, "notice", fmt.Sprintf("%s #%d 已处理", what, id))
+	case errors.As(err, &ae) && ae.Status < 500:
+		return backToQueue(c, "problem", fmt.Sprintf("%s #%d：%s", what, id, ae.Message))
 	}
-	if derr != nil {
-		var ae *Error
-		if errors.As(derr, &ae) && ae.Status < 500 {
-			return backToQueue(c, "problem", fmt.Sprintf("发言 #%d：%s", id, ae.Message))
-		}
-		return derr
+	return err
+}
+
+// decidePost approves or rejects a debate post and explains failures.
+func (h *handler) decidePost(c *fiber.Ctx, id int64, in decisionInput) (*store.DebatePost, error) {
+	if in.Action != store.ActApprove && in.Action != store.ActReject {
+		return nil, userError(fiber.StatusUnprocessableEntity, "invalid_action", "发言只能通过（approve）或不通过（reject）")
 	}
-	return backToQueue(c, "notice", fmt.Sprintf("发言 #%d 已处理", id))
+	p, err := h.store.DecideDebatePost(c.UserContext(), id, in.Action == store.ActApprove, strings.TrimSpace(in.Reason),
+		store.ActorFor(currentUser(c), c.IP()))
+	switch {
+	case errors.Is(err, store.ErrNeedsReason):
+		return nil, userError(fiber.StatusUnprocessableEntity, "reason_required", "不通过时请填写理由")
+	case errors.Is(err, store.ErrStatusConflict):
+		return nil, userError(fiber.StatusConflict, "status_conflict", "该发言已处理")
+	}
+	return p, err
 }
 
 // apiPendingComments is GET /api/v1/moderation/comments: comments waiting for a moderator.
