@@ -98,6 +98,11 @@ func (h *handler) searchRequest(c *fiber.Ctx) (search.Request, error) {
 			if err != nil {
 				return r, userError(fiber.StatusBadRequest, "invalid_date", "日期格式应为 2006-01-02")
 			}
+			// The index compares dates as nanoseconds since 1970, which
+			// reach only the years 1678 to 2262.
+			if t.Year() < 1900 || t.Year() > 2200 {
+				return r, userError(fiber.StatusBadRequest, "invalid_date", "日期应在 1900 年到 2200 年之间")
+			}
 			*d.dst = t.AddDate(0, 0, d.add).Add(-time.Nanosecond * time.Duration(d.add))
 		}
 	}
@@ -372,6 +377,10 @@ func (h *handler) searchHTML(c *fiber.Ctx) error {
 	return h.render(c, "search", "搜索", p)
 }
 
+// draftAsWords blanks out what search.ParseQuery reads as syntax: quotes
+// (Chinese corner brackets too) and minus signs.
+var draftAsWords = strings.NewReplacer("\"", " ", "“", " ", "”", " ", "「", " ", "」", " ", "『", " ", "』", " ", "-", " ", "－", " ")
+
 // apiSimilar is GET /api/v1/ideas/similar?text=…&campaign=…: up to 5
 // published ideas like the text, for the submission form.
 func (h *handler) apiSimilar(c *fiber.Ctx) error {
@@ -388,7 +397,7 @@ func (h *handler) apiSimilar(c *fiber.Ctx) error {
 	}
 	// The text is matched as words only: quotes and minus signs a resident
 	// typed in a draft are not query syntax here.
-	res, err := h.index.Search(c.UserContext(), search.Request{Text: strings.NewReplacer("\"", " ", "-", " ", "“", " ", "”", " ").Replace(text),
+	res, err := h.index.Search(c.UserContext(), search.Request{Text: draftAsWords.Replace(text),
 		Kind: searchdocs.EntityIdea, Campaign: c.Query("campaign"), Statuses: publicStatusNames(), PerPage: 5})
 	if err != nil {
 		return err

@@ -152,6 +152,7 @@ func newApp(cfg Config) (*fiber.App, *handler, error) {
 		AppName:                 "jindianzi",
 		ErrorHandler:            h.errorHandler,
 		BodyLimit:               20 << 20, // three 5 MB attachments plus the form
+		ReadBufferSize:          16 << 10, // long search and similar-ideas URLs (Fiber's default is 4 KB)
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             120 * time.Second,

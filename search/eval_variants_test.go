@@ -114,7 +114,7 @@ func (v evalVariant) system() evalSystem {
 			bg.Analyzer = BigramAnalyzerName
 			bg.Store, bg.IncludeInAll, bg.DocValues = false, false, false
 			bg.IncludeTermVectors = v.phrase > 0
-			doc.AddFieldMappingsAt(fieldBodyBigram, bg)
+			doc.AddFieldMappingsAt(variantBigramField, bg)
 		}
 		charAnalyzer := UnigramAnalyzerName
 		if v.allChars {
@@ -146,7 +146,7 @@ func (v evalVariant) system() evalSystem {
 			}
 			if v.bigram > 0 {
 				q := bleve.NewMatchQuery(text)
-				q.SetField(fieldBodyBigram)
+				q.SetField(variantBigramField)
 				q.Analyzer = BigramAnalyzerName
 				q.SetBoost(v.bigram)
 				qs = append(qs, q)
@@ -167,7 +167,7 @@ func (v evalVariant) system() evalSystem {
 			}
 			if v.phrase > 0 {
 				q := bleve.NewMatchPhraseQuery(text)
-				q.SetField(fieldBodyBigram)
+				q.SetField(variantBigramField)
 				q.Analyzer = BigramAnalyzerName
 				q.SetBoost(v.phrase)
 				qs = append(qs, q)
@@ -280,7 +280,7 @@ func (e variantEvalIndex) index(ids, bodies []string) error {
 	for i := range ids {
 		doc := map[string]any{FieldBody: bodies[i]}
 		if e.v.bigram > 0 || e.v.phrase > 0 {
-			doc[fieldBodyBigram] = bodies[i]
+			doc[variantBigramField] = bodies[i]
 		}
 		if e.v.unigram > 0 {
 			doc["body_char"] = bodies[i]
@@ -294,3 +294,7 @@ func (e variantEvalIndex) index(ids, bodies []string) error {
 	}
 	return e.idx.Batch(b)
 }
+
+// variantBigramField is the field of the character pairs in the variants
+// (the index had one per text field before MappingVersion 3).
+const variantBigramField = "body_bigram"

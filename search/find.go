@@ -69,6 +69,9 @@ type Parsed struct {
 	Excluded []string // -words that must not appear
 }
 
+// openQuotes are the characters that open a phrase.
+const openQuotes = "\"“”「『"
+
 // ParseQuery reads words, "phrases" (full-width quotes too) and -exclusions.
 // Nothing else is syntax: field names, wildcards and operators are plain
 // text. Unbalanced quotes close at the end; the input is clipped and
@@ -81,28 +84,40 @@ func ParseQuery(text string) Parsed {
 	var p Parsed
 	var words []string
 	rs := []rune(text)
+	isMinus := func(r rune) bool { return r == '-' || r == '－' }
+	// phrase reads the quoted text opening at rs[i] and returns it with
+	// the index after its closing quote.
+	phrase := func(i int) (string, int) {
+		j := i + 1
+		for j < len(rs) && !strings.ContainsRune("\"“”」』", rs[j]) {
+			j++
+		}
+		return strings.TrimSpace(string(rs[i+1 : j])), j + 1
+	}
 	for i := 0; i < len(rs); {
 		r := rs[i]
 		switch {
 		case unicode.IsSpace(r):
 			i++
-		case r == '"' || r == '“' || r == '”' || r == '「' || r == '『':
-			j := i + 1
-			for j < len(rs) && !strings.ContainsRune("\"“”」』", rs[j]) {
-				j++
-			}
-			if ph := strings.TrimSpace(string(rs[i+1 : j])); ph != "" {
+		case strings.ContainsRune(openQuotes, r):
+			var ph string
+			if ph, i = phrase(i); ph != "" {
 				p.Phrases = append(p.Phrases, ph)
 			}
-			i = j + 1
+		case isMinus(r) && i+1 < len(rs) && strings.ContainsRune(openQuotes, rs[i+1]):
+			// -"a phrase" excludes the phrase.
+			var ph string
+			if ph, i = phrase(i + 1); ph != "" {
+				p.Excluded = append(p.Excluded, ph)
+			}
 		default:
 			j := i
-			for j < len(rs) && !unicode.IsSpace(rs[j]) && !strings.ContainsRune("\"“”「『", rs[j]) {
+			for j < len(rs) && !unicode.IsSpace(rs[j]) && !strings.ContainsRune(openQuotes, rs[j]) {
 				j++
 			}
 			w := string(rs[i:j])
-			if (strings.HasPrefix(w, "-") || strings.HasPrefix(w, "－")) && utf8.RuneCountInString(w) > 1 {
-				p.Excluded = append(p.Excluded, strings.TrimLeft(w, "-－"))
+			if ex := strings.TrimLeftFunc(w, isMinus); isMinus(r) && ex != "" {
+				p.Excluded = append(p.Excluded, ex)
 			} else {
 				words = append(words, w)
 			}
@@ -113,18 +128,10 @@ func ParseQuery(text string) Parsed {
 	return p
 }
 
-// phraseQuery matches text as a contiguous run of characters, through the
-// bigram fields (title or body).
+// phraseQuery matches text as a contiguous run of characters in the title
+// or the body (see PhraseQuery).
 func phraseQuery(text string) query.Query {
-	text = clipQuery(text)
-	var qs []query.Query
-	for _, f := range []string{fieldTitleBigram, fieldBodyBigram} {
-		q := bleve.NewMatchPhraseQuery(text)
-		q.SetField(f)
-		q.Analyzer = BigramAnalyzerName
-		qs = append(qs, q)
-	}
-	return bleve.NewDisjunctionQuery(qs...)
+	return PhraseQuery(text)
 }
 
 // toQuery builds the Bleve query for a request.
@@ -231,7 +238,11 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 			counts := []FacetCount{}
 			if f.Terms != nil {
 				for _, t := range f.Terms.Terms() {
-					counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
+					// Documents without a value (debate posts have no
+					// region) are not a term to narrow by.
+					if t.Term != "" {
+						counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
+					}
 				}
 			}
 			out.Facets[name] = counts

@@ -2,8 +2,10 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"jindianzi/portal/store"
@@ -28,22 +30,38 @@ type Indexer struct {
 	Every  time.Duration // how often to look for new events when idle (default 1s)
 	Log    *slog.Logger
 
-	wake chan struct{}
+	// wake is made on first use, by Notify or Run, whichever comes first:
+	// handlers may notify while Run is starting.
+	wakeOnce sync.Once
+	wake     chan struct{}
+}
+
+func (ix *Indexer) wakeup() chan struct{} {
+	ix.wakeOnce.Do(func() { ix.wake = make(chan struct{}, 1) })
+	return ix.wake
 }
 
 // Notify asks the indexer to look at the outbox now (after a write).
 func (ix *Indexer) Notify() {
-	if ix.wake == nil {
-		return
-	}
 	select {
-	case ix.wake <- struct{}{}:
+	case ix.wakeup() <- struct{}{}:
 	default:
 	}
 }
 
 // Step applies the next batch of outbox events and returns how many it read.
 func (ix *Indexer) Step(ctx context.Context) (int, error) {
+	for {
+		n, err := ix.step(ctx)
+		// A rebuilt generation came in while the batch was loading: read
+		// again from its cursor.
+		if !errors.Is(err, errCursorMoved) {
+			return n, err
+		}
+	}
+}
+
+func (ix *Indexer) step(ctx context.Context) (int, error) {
 	batch := ix.Batch
 	if batch <= 0 {
 		batch = 500
@@ -76,7 +94,7 @@ func (ix *Indexer) Step(ctx context.Context) (int, error) {
 		}
 		docs, gone = append(docs, d...), append(gone, g...)
 	}
-	if err := ix.Index.Apply(docs, gone, events[len(events)-1].ID); err != nil {
+	if err := ix.Index.applyAfter(cursor, docs, gone, events[len(events)-1].ID); err != nil {
 		return 0, fmt.Errorf("search: apply batch: %w", err)
 	}
 	return len(events), nil
@@ -118,7 +136,7 @@ func (ix *Indexer) Run(ctx context.Context) {
 	if log == nil {
 		log = slog.Default()
 	}
-	ix.wake = make(chan struct{}, 1)
+	wake := ix.wakeup()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -132,7 +150,7 @@ func (ix *Indexer) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-ix.wake:
+		case <-wake:
 		}
 	}
 }

@@ -171,22 +171,53 @@ func (x *Index) SetCursor(c int64) error {
 // Apply indexes docs, deletes ids and moves the cursor in one batch, so a
 // crash never leaves the cursor ahead of what was written.
 func (x *Index) Apply(docs []Doc, deletes []string, cursor int64) error {
+	return x.use(func(idx bleve.Index) error { return apply(idx, docs, deletes, cursor) })
+}
+
+// errCursorMoved is returned by applyAfter when the index no longer stands
+// at the cursor the batch was read after.
+var errCursorMoved = errors.New("search: index cursor moved")
+
+// applyAfter is Apply for a batch of the outbox events after from. If the
+// index's cursor is no longer from — Follow swapped in a rebuilt generation,
+// which starts from an older cursor — it writes nothing and returns
+// errCursorMoved: giving the new generation this batch's cursor would skip
+// the events in between.
+func (x *Index) applyAfter(from int64, docs []Doc, deletes []string, cursor int64) error {
 	return x.use(func(idx bleve.Index) error {
-		b := idx.NewBatch()
-		for _, d := range docs {
-			if d.ID == "" {
-				return errors.New("search: document without an id")
-			}
-			if err := b.Index(d.ID, toIdeaDoc(d)); err != nil {
+		raw, err := idx.GetInternal([]byte(cursorKey))
+		if err != nil {
+			return err
+		}
+		var at int64
+		if len(raw) > 0 {
+			if at, err = strconv.ParseInt(string(raw), 10, 64); err != nil {
 				return err
 			}
 		}
-		for _, id := range deletes {
-			b.Delete(id)
+		if at != from {
+			return errCursorMoved
 		}
-		b.SetInternal([]byte(cursorKey), []byte(strconv.FormatInt(cursor, 10)))
-		return idx.Batch(b)
+		return apply(idx, docs, deletes, cursor)
 	})
+}
+
+// apply writes docs, deletes and the cursor to idx in one batch.
+func apply(idx bleve.Index, docs []Doc, deletes []string, cursor int64) error {
+	b := idx.NewBatch()
+	for _, d := range docs {
+		if d.ID == "" {
+			return errors.New("search: document without an id")
+		}
+		if err := b.Index(d.ID, toIdeaDoc(d)); err != nil {
+			return err
+		}
+	}
+	for _, id := range deletes {
+		b.Delete(id)
+	}
+	b.SetInternal([]byte(cursorKey), []byte(strconv.FormatInt(cursor, 10)))
+	return idx.Batch(b)
 }
 
 // Follow watches the directory's CURRENT file and, when a rebuild points it

@@ -11,12 +11,21 @@ import (
 // MappingVersion is the version of NewMapping and of the analysis behind it
 // (analyzer, dictionaries). Raise it whenever either changes: an index built
 // with another version reports NeedsRebuild and is rebuilt from the database.
-const MappingVersion = 2
+//
+// 3: title and body in one field each, cut by TextAnalyzerName (words,
+// pairs and uncommon characters with a length marker), nothing stored and
+// no term vectors; the bigram and character fields are gone; a "kind"
+// keyword.
+const MappingVersion = 3
 
 // ideaType is the Bleve document type of an idea.
 const ideaType = "idea"
 
-// Field names of an idea document; queries and facets refer to them.
+// kindIdea is the kind indexed for a Doc without one.
+const kindIdea = "idea"
+
+// Field names of an idea document; queries and facets refer to them
+// (FieldKind is declared with the search requests).
 const (
 	FieldTitle    = "title"
 	FieldBody     = "body"
@@ -26,67 +35,59 @@ const (
 	FieldStatus   = "status"
 	FieldCreated  = "created"
 	FieldSupports = "supports"
-
-	// The title and body again, cut into character pairs by
-	// BigramAnalyzerName and into single characters by UnigramAnalyzerName;
-	// BuildQuery searches them beside the word fields. Indexed only: nothing
-	// is stored and no term vectors are kept.
-	fieldTitleBigram = "title_bigram"
-	fieldBodyBigram  = "body_bigram"
-	fieldTitleChar   = "title_char"
-	fieldBodyChar    = "body_char"
 )
 
-// NewMapping returns the index mapping for ideas: title and body analysed
-// as Chinese words with the "jindianzi" analyzer (stored, with term vectors
-// for highlighting), the same text as character pairs in title_bigram and
-// body_bigram and as single characters in title_char and body_char (indexed
-// only), the facet fields as exact keywords, the creation time and the
-// support count. Documents of other types are not indexed, and nothing goes
-// into Bleve's composite _all field, which no query here uses.
+// The pair fields of MappingVersion 2, no longer mapped: PhraseQuery needs
+// no positions. Kept only so that tests written against version 2 still
+// compile (they skip themselves when a field is not mapped).
+//
+// TODO(search): remove once find_test.go no longer names them.
+const (
+	fieldTitleBigram = "title_bigram"
+	fieldBodyBigram  = "body_bigram"
+)
+
+// NewMapping returns the index mapping for ideas: title and body cut by the
+// TextAnalyzerName analyzer, indexed only (no stored text, no term
+// vectors: results are loaded and highlighted from the database, see
+// Highlight); the facet fields, including the kind of document, as exact
+// keywords with doc values for facets, not stored; the creation time and the
+// support count for sorting and ranges. Documents of other types are not
+// indexed, and nothing goes into Bleve's composite _all field.
+//
+// ANALYSIS.md measures what each choice costs and brings.
 func NewMapping() mapping.IndexMapping {
 	im := mapping.NewIndexMapping()
-	im.DefaultAnalyzer = AnalyzerName
+	im.DefaultAnalyzer = TextAnalyzerName
 	im.DefaultType = ideaType
 	im.DefaultMapping = mapping.NewDocumentDisabledMapping()
 
 	text := func() *mapping.FieldMapping {
 		f := mapping.NewTextFieldMapping()
-		f.Analyzer = AnalyzerName
-		f.Store = true
-		f.IncludeTermVectors = true
+		f.Analyzer = TextAnalyzerName
+		f.Store = false
+		f.IncludeTermVectors = false
 		f.IncludeInAll = false
 		f.DocValues = false // text is never sorted or faceted on
 		return f
 	}
-	indexOnly := func(analyzer string) *mapping.FieldMapping {
-		f := mapping.NewTextFieldMapping()
-		f.Analyzer = analyzer
-		f.Store = false
-		f.IncludeTermVectors = false
-		f.IncludeInAll = false
-		f.DocValues = false
-		return f
-	}
 	keywordField := func() *mapping.FieldMapping {
 		f := mapping.NewKeywordFieldMapping()
-		f.Store = true
+		f.Store = false
 		f.IncludeInAll = false
 		return f
 	}
 	created := mapping.NewDateTimeFieldMapping()
+	created.Store = false
 	created.IncludeInAll = false
 	supports := mapping.NewNumericFieldMapping()
+	supports.Store = false
 	supports.IncludeInAll = false
 
 	idea := mapping.NewDocumentStaticMapping()
 	idea.AddFieldMappingsAt(FieldTitle, text())
 	idea.AddFieldMappingsAt(FieldBody, text())
-	idea.AddFieldMappingsAt(fieldTitleBigram, indexOnly(BigramAnalyzerName))
-	idea.AddFieldMappingsAt(fieldBodyBigram, indexOnly(BigramAnalyzerName))
-	idea.AddFieldMappingsAt(fieldTitleChar, indexOnly(UnigramAnalyzerName))
-	idea.AddFieldMappingsAt(fieldBodyChar, indexOnly(UnigramAnalyzerName))
-	for _, name := range []string{FieldTheme, FieldCampaign, FieldRegion, FieldStatus} {
+	for _, name := range []string{FieldTheme, FieldCampaign, FieldRegion, FieldStatus, FieldKind} {
 		idea.AddFieldMappingsAt(name, keywordField())
 	}
 	idea.AddFieldMappingsAt(FieldCreated, created)
@@ -98,18 +99,15 @@ func NewMapping() mapping.IndexMapping {
 // ideaDoc is how a Doc is handed to Bleve, whose reflection reads the json
 // tags as field names.
 type ideaDoc struct {
-	Title       string     `json:"title"`
-	Body        string     `json:"body"`
-	TitleBigram string     `json:"title_bigram"`
-	BodyBigram  string     `json:"body_bigram"`
-	TitleChar   string     `json:"title_char"`
-	BodyChar    string     `json:"body_char"`
-	Theme       string     `json:"theme"`
-	Campaign    string     `json:"campaign"`
-	Region      string     `json:"region"`
-	Status      string     `json:"status"`
-	Created     *time.Time `json:"created"` // nil when unknown: Bleve cannot index year 1
-	Supports    int        `json:"supports"`
+	Title    string     `json:"title"`
+	Body     string     `json:"body"`
+	Theme    string     `json:"theme"`
+	Campaign string     `json:"campaign"`
+	Region   string     `json:"region"`
+	Status   string     `json:"status"`
+	Kind     string     `json:"kind"`
+	Created  *time.Time `json:"created"` // nil when unknown: Bleve cannot index year 1
+	Supports int        `json:"supports"`
 }
 
 // BleveType tells Bleve's mapping which document type this is.
@@ -117,17 +115,17 @@ func (ideaDoc) BleveType() string { return ideaType }
 
 func toIdeaDoc(d Doc) ideaDoc {
 	doc := ideaDoc{
-		Title:       d.Title,
-		Body:        d.Body,
-		TitleBigram: d.Title,
-		BodyBigram:  d.Body,
-		TitleChar:   d.Title,
-		BodyChar:    d.Body,
-		Theme:       d.Theme,
-		Campaign:    d.Campaign,
-		Region:      d.Region,
-		Status:      d.Status,
-		Supports:    d.Supports,
+		Title:    d.Title,
+		Body:     d.Body,
+		Theme:    d.Theme,
+		Campaign: d.Campaign,
+		Region:   d.Region,
+		Status:   d.Status,
+		Kind:     d.Kind,
+		Supports: d.Supports,
+	}
+	if doc.Kind == "" {
+		doc.Kind = kindIdea // Doc.Kind: empty means an idea
 	}
 	if !d.Created.IsZero() {
 		created := d.Created

@@ -13,23 +13,16 @@ import (
 // says enough and whose whole would make thousands of term clauses.
 const maxQueryRunes = 256
 
-// Boosts of BuildQuery's clauses. The title says in a few words what an idea
-// is about, so a match there counts for more than one in the body (a choice,
-// not a measurement: Eval indexes bodies only). Words, pairs and characters
-// weigh the same: ANALYSIS.md found the result flat in their weights.
-const (
-	titleBoost  = 2.0
-	bodyBoost   = 1.0
-	bigramBoost = 1.0
-	charBoost   = 1.0
-)
+// titleWeight is how much more a match in the title counts than one in the
+// body. The title says in a few words what an idea is about (a choice, not
+// a measurement: Eval indexes bodies only).
+const titleWeight = 2.0
 
 // BuildQuery turns a resident's search text into the Bleve query SearchIDs
-// runs (and the faceted search builds on): a disjunction of match queries on
-// the title (boosted) and the body, each as words (AnalyzerName), character
-// pairs (BigramAnalyzerName) and uncommon characters (UnigramAnalyzerName),
-// scored with Bleve's default TF-IDF. See ANALYSIS.md for the measurements
-// behind this shape.
+// runs (and the faceted search builds on): BM25 over the title (weighted
+// ×2) and the body, each cut into words, character pairs and uncommon
+// characters (see TextAnalyzerName and textQuery). ANALYSIS.md records the
+// measurements behind this shape.
 //
 // Any text is accepted and none of it is syntax: "status:pending", quotes,
 // "+" and "-" are just characters to analyse; invalid UTF-8 and NULs are
@@ -42,24 +35,49 @@ func (x *Index) BuildQuery(text string) query.Query {
 // buildQuery is BuildQuery; it needs nothing from the Index.
 func buildQuery(text string) query.Query {
 	text = clipQuery(text)
-	if strings.TrimSpace(text) == "" {
+	if !hasWordRune(text) {
 		return bleve.NewMatchNoneQuery()
 	}
-	match := func(field, analyzer string, boost float64) query.Query {
-		q := bleve.NewMatchQuery(text)
-		q.SetField(field)
-		q.Analyzer = analyzer
-		q.SetBoost(boost)
-		return q
+	return &textQuery{text: text, fields: textFields(), boost: 1}
+}
+
+// PhraseQuery matches the ideas whose title or body holds text as one run
+// of characters (after folding; spaces and punctuation are ignored), for
+// "quoted phrases" and exclusions. The index keeps no positions, so it
+// matches the documents holding every character pair of text in one field
+// and scores them by BM25 on those pairs; for two characters or more of
+// Chinese text that is almost always the phrase itself (ContainsPhrase
+// checks the loaded text exactly). A single common character (的, 人) is
+// not indexed on its own and matches only where it stands alone. Text
+// without a word matches nothing.
+func PhraseQuery(text string) query.Query {
+	text = clipQuery(text)
+	if !hasWordRune(text) {
+		return bleve.NewMatchNoneQuery()
 	}
-	return bleve.NewDisjunctionQuery(
-		match(FieldTitle, AnalyzerName, titleBoost*bodyBoost),
-		match(FieldBody, AnalyzerName, bodyBoost),
-		match(fieldTitleBigram, BigramAnalyzerName, titleBoost*bigramBoost),
-		match(fieldBodyBigram, BigramAnalyzerName, bigramBoost),
-		match(fieldTitleChar, UnigramAnalyzerName, titleBoost*charBoost),
-		match(fieldBodyChar, UnigramAnalyzerName, charBoost),
-	)
+	return &textQuery{text: text, fields: textFields(), boost: 1, phrase: true}
+}
+
+// ContainsPhrase reports whether text holds phrase as PhraseQuery means it:
+// both folded (see Fold), with everything but letters and digits ignored.
+// An empty phrase is in every text.
+func ContainsPhrase(text, phrase string) bool {
+	return strings.Contains(squeeze(Fold(text)), squeeze(Fold(phrase)))
+}
+
+// squeeze keeps only the letters and digits of s.
+func squeeze(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isCJK(r) || isWordRune(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// textFields are the fields BuildQuery and PhraseQuery search.
+func textFields() []weightedField {
+	return []weightedField{{FieldTitle, titleWeight}, {FieldBody, 1}}
 }
 
 // clipQuery makes text valid UTF-8 (each bad byte a space) and cuts it to

@@ -195,7 +195,7 @@ func TestOpenRejectsForeignNames(t *testing.T) {
 		id[:2] + "/" + id + ".PDF",                  // case matters
 		id[:2] + "/" + strings.ToUpper(id) + ".pdf", // uppercase hex
 		id[:2] + "\\" + id + ".pdf",                 // backslash
-		"00/" + id + ".pdf",                         // wrong fan-out directory
+		otherFanout(id) + "/" + id + ".pdf",         // wrong fan-out directory
 		id + ".pdf",                                 // no fan-out directory
 		id[:2] + "/" + id[:31] + "g.pdf",            // not hex
 		id[:2] + "/" + id + ".pdf\x00",              // NUL
@@ -242,4 +242,12 @@ func TestRemove(t *testing.T) {
 	if err := d.Remove(ctx, s.StoredName); err != nil {
 		t.Errorf("second Remove = %v, want nil", err)
 	}
+}
+
+// otherFanout is a fan-out directory that is not id's own.
+func otherFanout(id string) string {
+	if id[:2] == "00" {
+		return "01"
+	}
+	return "00"
 }

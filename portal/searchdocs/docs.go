@@ -42,10 +42,11 @@ func IdeaDoc(i *store.Idea, campaign, theme string) search.Doc {
 		Region: i.ProvinceCode, Status: visibleStatus(i.Status, i.Hidden), Created: i.CreatedAt, Supports: i.TotalSupports()}
 }
 
-// visibleStatus is the status the index filters on: hidden items count as
-// not public.
+// visibleStatus is the status the index filters on: hidden public items
+// count as not public. Hiding says nothing about other statuses: a rejected
+// idea that reports had hidden is still found as rejected.
 func visibleStatus(s store.IdeaStatus, hidden bool) string {
-	if hidden {
+	if hidden && s.Public() {
 		return "hidden"
 	}
 	return string(s)

@@ -334,8 +334,11 @@ func (s *Store) ReportTarget(ctx context.Context, targetType string, id int64, r
 		if err := tx.Table(table).Where("id = ?", id).Updates(map[string]any{"reports_count": n, "hidden": hidden}).Error; err != nil {
 			return err
 		}
-		if targetType == "idea" {
+		switch targetType {
+		case "idea":
 			return appendOutbox(tx, "idea", id, "upsert")
+		case "post":
+			return appendOutbox(tx, "debate_post", id, "upsert")
 		}
 		return nil
 	})

@@ -1,0 +1,366 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestParseQuery(t *testing.T) {
+	long := strings.Repeat("停车难", 3334) // 10,002 characters, no spaces
+	tests := []struct {
+		name, text string
+		want       Parsed
+	}{
+		{"empty", "", Parsed{}},
+		{"blank", " \t　\n", Parsed{}},
+		{"words", "停车难  老旧小区", Parsed{Words: "停车难 老旧小区"}},
+		{"ideographic space", "停车难　老旧小区", Parsed{Words: "停车难 老旧小区"}},
+		{"phrase", `"老旧小区" 电梯`, Parsed{Words: "电梯", Phrases: []string{"老旧小区"}}},
+		{"phrase trimmed", `" 老旧 小区 "`, Parsed{Phrases: []string{"老旧 小区"}}},
+		{"full-width quotes", "“礼让斑马线”停车", Parsed{Words: "停车", Phrases: []string{"礼让斑马线"}}},
+		{"corner brackets", "「垃圾分类」 『噪音』", Parsed{Phrases: []string{"垃圾分类", "噪音"}}},
+		{"phrase inside a word", `老旧"小区"电梯`, Parsed{Words: "老旧 电梯", Phrases: []string{"小区"}}},
+		{"two phrases", `"公交" "地铁"`, Parsed{Phrases: []string{"公交", "地铁"}}},
+		{"empty phrase", `"" 停车`, Parsed{Words: "停车"}},
+		{"unbalanced quote", `停车 "老旧小区`, Parsed{Words: "停车", Phrases: []string{"老旧小区"}}},
+		{"lone quote", `"`, Parsed{}},
+		{"exclusion", "停车 -物业", Parsed{Words: "停车", Excluded: []string{"物业"}}},
+		{"full-width minus", "停车 －物业", Parsed{Words: "停车", Excluded: []string{"物业"}}},
+		{"double minus", "停车 --物业", Parsed{Words: "停车", Excluded: []string{"物业"}}},
+		{"lone minus", "停车 -", Parsed{Words: "停车 -"}},
+		{"only minus signs", "停车 --", Parsed{Words: "停车 --"}},
+		{"minus inside a word", "covid-19", Parsed{Words: "covid-19"}},
+		{"excluded phrase", `电梯 -"地铁站"`, Parsed{Words: "电梯", Excluded: []string{"地铁站"}}},
+		{"excluded full-width phrase", "电梯 －“地铁站”", Parsed{Words: "电梯", Excluded: []string{"地铁站"}}},
+		{"field syntax is text", "status:pending", Parsed{Words: "status:pending"}},
+		{"operators are text", "+停车 AND 电梯* theme:交通", Parsed{Words: "+停车 AND 电梯* theme:交通"}},
+		{"punctuation", "！？。", Parsed{Words: "！？。"}},
+		{"invalid utf-8", "停车\xff\xfe难", Parsed{Words: "停车 难"}},
+		{"invalid utf-8 in a phrase", "\"老旧\xff小区\"", Parsed{Phrases: []string{"老旧 小区"}}},
+		{"10,000 characters clipped", long, Parsed{Words: string([]rune(long)[:2*maxQueryRunes])}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ParseQuery(tt.text)
+			if got.Words != tt.want.Words || !slices.Equal(got.Phrases, tt.want.Phrases) || !slices.Equal(got.Excluded, tt.want.Excluded) {
+				t.Errorf("ParseQuery(%.40q) = %+v, want %+v", tt.text, clipParsed(got), clipParsed(tt.want))
+			}
+		})
+	}
+}
+
+func clipParsed(p Parsed) string {
+	return fmt.Sprintf("{Words:%.40q Phrases:%q Excluded:%q}", p.Words, p.Phrases, p.Excluded)
+}
+
+func FuzzParseQuery(f *testing.F) {
+	for _, seed := range []string{
+		"", "停车难", `"老旧小区" 电梯 -物业`, "“礼让斑马线”", `"unbalanced`, "-", "--", "－", `-"`, `-"物业"`,
+		"status:pending", "！？。", "\xff\xfe", "a\x00b", "「『」』", strings.Repeat("长", 600), "e\u0301\u0301",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		p := ParseQuery(text)
+		if !utf8.ValidString(p.Words) {
+			t.Errorf("Words %q is not valid UTF-8", p.Words)
+		}
+		if n := utf8.RuneCountInString(p.Words); n > 2*maxQueryRunes {
+			t.Errorf("Words has %d characters", n)
+		}
+		for _, part := range append(slices.Clone(p.Phrases), p.Excluded...) {
+			if !utf8.ValidString(part) {
+				t.Errorf("part %q is not valid UTF-8", part)
+			}
+			if strings.TrimSpace(part) == "" {
+				t.Errorf("empty part in %+v", p)
+			}
+		}
+		if phraseQuery(text) == nil {
+			t.Error("nil phrase query")
+		}
+	})
+}
+
+// findDocs is a small corpus with one of each filter's values and enough
+// alike documents ("garbage" ones) to page through.
+func findDocs() []Doc {
+	day := func(m, d int) time.Time { return time.Date(2024, time.Month(m), d, 10, 0, 0, 0, time.UTC) }
+	docs := []Doc{
+		{ID: "a1", Kind: "idea", Title: "老旧小区加装电梯", Body: "老旧小区没有电梯，老人上下楼很困难，建议政府补贴加装电梯。",
+			Theme: "城市建设", Campaign: "c1", Region: "330000", Status: "published", Created: day(3, 1), Supports: 5},
+		{ID: "a2", Kind: "idea", Title: "小区管网改造", Body: "我们小区老旧，水管经常爆裂，电梯也常坏。",
+			Theme: "城市建设", Campaign: "c1", Region: "110000", Status: "published", Created: day(4, 1), Supports: 20},
+		{ID: "a3", Kind: "idea", Title: "公交线路优化", Body: "建议增加夜班公交，方便加班的市民回家。",
+			Theme: "交通出行", Campaign: "c2", Region: "330000", Status: "published", Created: day(5, 1), Supports: 12},
+		{ID: "a4", Kind: "idea", Title: "地铁站增设电梯", Body: "地铁站出口只有楼梯，推婴儿车很不方便，建议增设电梯。",
+			Theme: "交通出行", Campaign: "c2", Region: "110000", Status: "pending", Created: day(6, 1), Supports: 1},
+		{ID: "post-1", Kind: "debate_post", Title: "要不要在老旧小区加装电梯", Body: "我支持加装电梯，但是低层住户的利益也要考虑。",
+			Theme: "城市建设", Campaign: "debate:dianti", Status: "published", Created: day(7, 1), Supports: 8},
+	}
+	for i := 1; i <= 12; i++ {
+		docs = append(docs, Doc{ID: fmt.Sprintf("g%02d", i), Kind: "idea", Title: "垃圾分类建议",
+			Body: "垃圾分类投放点需要更多指引。", Theme: "环境保护", Campaign: "c3", Region: "440000", Status: "published",
+			// Pairs share a day and a support count, so ties need the id.
+			Created: day(1, 1+i/2), Supports: i / 2})
+	}
+	return docs
+}
+
+func openFindIndex(t *testing.T) *Index {
+	t.Helper()
+	x := openTestIndex(t, filepath.Join(t.TempDir(), "index"))
+	if err := x.Index(findDocs()...); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func hitIDs(res *Result) []string {
+	var ids []string
+	for _, h := range res.Hits {
+		ids = append(ids, h.ID)
+	}
+	return ids
+}
+
+func find(t *testing.T, x *Index, r Request) *Result {
+	t.Helper()
+	res, err := x.Search(context.Background(), r)
+	if err != nil {
+		t.Fatalf("Search(%+v): %v", r, err)
+	}
+	return res
+}
+
+func sorted(ids []string) []string {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return ids
+}
+
+func TestSearchFilters(t *testing.T) {
+	x := openFindIndex(t)
+	cst := time.FixedZone("CST", 8*3600)
+	tests := []struct {
+		name string
+		r    Request
+		want []string // sorted
+	}{
+		{"words", Request{Text: "电梯"}, []string{"a1", "a2", "a4", "post-1"}},
+		{"campaign", Request{Text: "电梯", Campaign: "c1"}, []string{"a1", "a2"}},
+		{"theme", Request{Theme: "交通出行"}, []string{"a3", "a4"}},
+		{"region", Request{Region: "330000"}, []string{"a1", "a3"}},
+		{"status", Request{Text: "电梯", Statuses: []string{"published"}}, []string{"a1", "a2", "post-1"}},
+		{"statuses", Request{Text: "电梯", Statuses: []string{"pending", "rejected"}}, []string{"a4"}},
+		{"kind idea", Request{Text: "电梯", Kind: "idea"}, []string{"a1", "a2", "a4"}},
+		{"kind post", Request{Text: "电梯", Kind: "debate_post"}, []string{"post-1"}},
+		{"from-to", Request{From: time.Date(2024, 4, 1, 0, 0, 0, 0, cst), To: time.Date(2024, 5, 31, 23, 59, 59, 0, cst)}, []string{"a2", "a3"}},
+		{"from only", Request{From: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)}, []string{"a4", "post-1"}},
+		{"to only, inclusive", Request{To: time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC), Campaign: "c1"}, []string{"a1"}},
+		{"filters combine", Request{Text: "电梯", Theme: "城市建设", Region: "110000", Statuses: []string{"published"}}, []string{"a2"}},
+		{"unknown campaign", Request{Campaign: "nope"}, nil},
+		// Field syntax is text: it does not select by status.
+		{"field syntax", Request{Text: "status:pending"}, nil},
+		{"punctuation only", Request{Text: "！？。"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.r.PerPage = 100
+			res := find(t, x, tt.r)
+			if got := sorted(hitIDs(res)); !slices.Equal(got, tt.want) {
+				t.Errorf("hits %q, want %q", got, tt.want)
+			}
+			if res.Total != uint64(len(tt.want)) {
+				t.Errorf("Total = %d, want %d", res.Total, len(tt.want))
+			}
+		})
+	}
+}
+
+func TestSearchPhrasesAndExclusions(t *testing.T) {
+	x := openFindIndex(t)
+	tests := []struct {
+		name, text string
+		want       []string // sorted
+	}{
+		// a2 has 小区老旧 and 小区…老旧: the words match it, the phrase does not.
+		{"words", "老旧小区", []string{"a1", "a2", "post-1"}},
+		{"phrase", `"老旧小区"`, []string{"a1", "post-1"}},
+		{"full-width phrase", "“老旧小区”", []string{"a1", "post-1"}},
+		{"phrase and words", `"加装电梯" 老人`, []string{"a1"}},
+		{"unbalanced phrase", `"老旧小区`, []string{"a1", "post-1"}},
+		{"phrase across words", `"增设电梯"`, []string{"a4"}},
+		{"missing phrase", `"电梯老旧"`, nil},
+		{"exclusion", "电梯 -地铁", []string{"a1", "a2", "post-1"}},
+		{"two exclusions", "电梯 -地铁 -住户", []string{"a1", "a2"}},
+		{"excluded phrase", `电梯 -"地铁站"`, []string{"a1", "a2", "post-1"}},
+		{"exclusion only", "-垃圾", []string{"a1", "a2", "a3", "a4", "post-1"}},
+		{"exclusion matching nothing", "电梯 -火箭", []string{"a1", "a2", "a4", "post-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := find(t, x, Request{Text: tt.text, PerPage: 100})
+			if got := sorted(hitIDs(res)); !slices.Equal(got, tt.want) {
+				t.Errorf("%s: hits %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSearchFacets(t *testing.T) {
+	x := openFindIndex(t)
+	counts := func(res *Result, facet string) map[string]int {
+		m := map[string]int{}
+		for _, c := range res.Facets[facet] {
+			m[c.Term] = c.Count
+		}
+		return m
+	}
+	// Facets count every match, not just the page.
+	res := find(t, x, Request{Facets: true, PerPage: 2})
+	if len(res.Hits) != 2 || res.Total != 17 {
+		t.Fatalf("hits %d, total %d; want 2 of 17", len(res.Hits), res.Total)
+	}
+	want := map[string]map[string]int{
+		FieldTheme:    {"城市建设": 3, "交通出行": 2, "环境保护": 12},
+		FieldCampaign: {"c1": 2, "c2": 2, "c3": 12, "debate:dianti": 1},
+		FieldRegion:   {"330000": 2, "110000": 2, "440000": 12},
+		FieldStatus:   {"published": 16, "pending": 1},
+		FieldKind:     {"idea": 16, "debate_post": 1},
+	}
+	for facet, w := range want {
+		if got := counts(res, facet); fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("facet %s = %v, want %v", facet, got, w)
+		}
+	}
+	// With filters, the counts are of the filtered results.
+	res = find(t, x, Request{Text: "电梯", Statuses: []string{"published"}, Facets: true})
+	if got, w := counts(res, FieldTheme), map[string]int{"城市建设": 3}; fmt.Sprint(got) != fmt.Sprint(w) {
+		t.Errorf("filtered theme facet = %v, want %v", got, w)
+	}
+	if got, w := counts(res, FieldStatus), map[string]int{"published": 3}; fmt.Sprint(got) != fmt.Sprint(w) {
+		t.Errorf("filtered status facet = %v, want %v", got, w)
+	}
+	// No matches: every facet is present and empty.
+	res = find(t, x, Request{Campaign: "nope", Facets: true})
+	for _, f := range []string{FieldTheme, FieldCampaign, FieldRegion, FieldStatus, FieldKind} {
+		if c, ok := res.Facets[f]; !ok || len(c) != 0 {
+			t.Errorf("facet %s with no results = %v (present %v), want empty", f, c, ok)
+		}
+	}
+	// Not asked for: none.
+	if res := find(t, x, Request{}); res.Facets != nil {
+		t.Errorf("facets without asking: %v", res.Facets)
+	}
+}
+
+func TestSearchSort(t *testing.T) {
+	x := openFindIndex(t)
+	tests := []struct {
+		name string
+		r    Request
+		want []string // in order
+	}{
+		// No text: newest first, whatever the sort says about relevance.
+		{"empty query lists newest", Request{PerPage: 5}, []string{"post-1", "a4", "a3", "a2", "a1"}},
+		{"empty query, relevance", Request{Sort: SortRelevance, PerPage: 5}, []string{"post-1", "a4", "a3", "a2", "a1"}},
+		{"newest", Request{Text: "电梯", Sort: SortNewest}, []string{"post-1", "a4", "a2", "a1"}},
+		{"supported", Request{Text: "电梯", Sort: SortSupported}, []string{"a2", "post-1", "a1", "a4"}},
+		{"supported ties by id", Request{Campaign: "c3", Sort: SortSupported, PerPage: 4}, []string{"g12", "g10", "g11", "g08"}},
+		{"newest ties by id", Request{Campaign: "c3", Sort: SortNewest, PerPage: 3}, []string{"g12", "g10", "g11"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := hitIDs(find(t, x, tt.r)); !slices.Equal(got, tt.want) {
+				t.Errorf("order %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	// Relevance: the idea about exactly this ranks first; scores descend.
+	res := find(t, x, Request{Text: "老旧小区加装电梯"})
+	if len(res.Hits) == 0 || (res.Hits[0].ID != "a1" && res.Hits[0].ID != "post-1") {
+		t.Errorf("relevance order %q: want a1 or post-1 first", hitIDs(res))
+	}
+	for i := 1; i < len(res.Hits); i++ {
+		if res.Hits[i].Score > res.Hits[i-1].Score {
+			t.Errorf("relevance scores not descending: %v", res.Hits)
+		}
+	}
+	if res.Hits[0].Score <= 0 {
+		t.Errorf("top score %v, want > 0", res.Hits[0].Score)
+	}
+
+	for _, bad := range []string{"oldest", "-created", "_score", "supports desc", "Newest"} {
+		if _, err := x.Search(context.Background(), Request{Text: "电梯", Sort: bad}); !errors.Is(err, ErrBadSort) {
+			t.Errorf("sort %q: err = %v, want ErrBadSort", bad, err)
+		}
+	}
+}
+
+func TestSearchPaging(t *testing.T) {
+	x := openFindIndex(t)
+	for _, sort := range []string{SortRelevance, SortNewest, SortSupported} {
+		for _, text := range []string{"垃圾分类", ""} {
+			t.Run(sort+"/"+text, func(t *testing.T) {
+				const n = 5
+				top := find(t, x, Request{Text: text, Sort: sort, PerPage: 2 * n})
+				p1 := find(t, x, Request{Text: text, Sort: sort, PerPage: n, Page: 1})
+				p2 := find(t, x, Request{Text: text, Sort: sort, PerPage: n, Page: 2})
+				if len(p1.Hits) != n || len(p2.Hits) != n {
+					t.Fatalf("page sizes %d and %d, want %d", len(p1.Hits), len(p2.Hits), n)
+				}
+				for _, id := range hitIDs(p1) {
+					if slices.Contains(hitIDs(p2), id) {
+						t.Errorf("%s on both pages: %q and %q", id, hitIDs(p1), hitIDs(p2))
+					}
+				}
+				if got := append(hitIDs(p1), hitIDs(p2)...); !slices.Equal(got, hitIDs(top)) {
+					t.Errorf("pages 1+2 = %q, top %d = %q", got, 2*n, hitIDs(top))
+				}
+				if p1.Total != top.Total || p2.Total != top.Total {
+					t.Errorf("totals differ between pages: %d, %d, %d", p1.Total, p2.Total, top.Total)
+				}
+				// Asking again gives the same page.
+				if again := find(t, x, Request{Text: text, Sort: sort, PerPage: n, Page: 2}); !slices.Equal(hitIDs(again), hitIDs(p2)) {
+					t.Errorf("page 2 changed: %q then %q", hitIDs(p2), hitIDs(again))
+				}
+			})
+		}
+	}
+
+	// Out-of-range paging is clamped, past the end is empty.
+	if res := find(t, x, Request{Page: -3, PerPage: 1000}); len(res.Hits) != 17 || res.Total != 17 {
+		t.Errorf("page -3 of 1000: %d hits, total %d; want 17 (page 1, 20 a page)", len(res.Hits), res.Total)
+	}
+	if res := find(t, x, Request{Page: 99, PerPage: 10}); len(res.Hits) != 0 || res.Total != 17 {
+		t.Errorf("page 99: %d hits, total %d", len(res.Hits), res.Total)
+	}
+}
+
+func TestSearchHostileText(t *testing.T) {
+	x := openFindIndex(t)
+	long := strings.Repeat("老旧小区加装电梯，", 1112) // over 10,000 characters
+	for _, text := range []string{long, "！？。", `"老旧小区`, "status:pending", "\xff\xfe电梯", `""""`, "----", "“”「」", "*?~^()"} {
+		start := time.Now()
+		res, err := x.Search(context.Background(), Request{Text: text, Facets: true, Sort: SortRelevance})
+		if err != nil {
+			t.Errorf("Search(%.30q): %v", text, err)
+			continue
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Search(%.30q) took %v", text, d)
+		}
+		if text == long && (len(res.Hits) == 0 || res.Hits[0].ID != "a1" && res.Hits[0].ID != "post-1") {
+			t.Errorf("long text: hits %q, want a1 or post-1 first", hitIDs(res))
+		}
+	}
+}
