@@ -235,12 +235,16 @@ func (x *DupIndex) Search(hash string, sim uint64, limit int) []Duplicate {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var out []Duplicate
+	// A flood of near-copies lands in the same buckets: stop collecting
+	// after enough candidates (any of them is as good a pointer as the
+	// rest), so one search never costs more than a bounded amount.
+	const maxCollect = 64
+	seen := map[int64]bool{}
 	found := func(id int64) bool {
-		for _, d := range out {
-			if d.IdeaID == id {
-				return true
-			}
+		if seen[id] {
+			return true
 		}
+		seen[id] = true
 		return false
 	}
 	if hash != "" {
@@ -260,6 +264,9 @@ func (x *DupIndex) Search(hash string, sim uint64, limit int) []Duplicate {
 		scan := func(k int) {
 			bk := &buckets[k]
 			for i, s := range bk.sims {
+				if len(out) >= maxCollect {
+					return
+				}
 				d := bits.OnesCount64(sim ^ s)
 				if d > x.maxDist {
 					continue

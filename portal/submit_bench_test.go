@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"jindianzi/moderation"
 	"jindianzi/portal/attachment"
 	"jindianzi/portal/campaign"
 	"jindianzi/portal/store"
 	"jindianzi/portal/store/storetest"
+	"jindianzi/search"
 )
 
 // BenchmarkSubmitIdea measures POST /api/v1/ideas end to end — HTTP over
@@ -41,7 +43,17 @@ func benchSubmit(b *testing.B, target string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	app, err := New(Config{Store: st, Attachments: files, Log: storetest.Logger(b),
+	// The real pipeline: normalisation, word list, masking, spam rules and
+	// the simhash duplicate check over jieba tokens.
+	segOnce.Do(func() { seg, segErr = search.OpenSegmenter(testDataDir) })
+	if segErr != nil {
+		b.Fatal(segErr)
+	}
+	pipe, err := moderation.NewPipeline(moderation.Config{Tokenizer: seg})
+	if err != nil {
+		b.Fatal(err)
+	}
+	app, err := New(Config{Store: st, Attachments: files, Log: storetest.Logger(b), Moderation: pipe,
 		SubmitLimit: 1 << 30, TrackLimit: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
