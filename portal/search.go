@@ -229,86 +229,15 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 }
 
 // snippet picks the part of text around the query's words, with the spans to
-// mark.
+// mark (the index stores no text: highlights come from the database's copy).
 func (h *handler) snippet(text, query string) (string, [][2]int) {
 	p := search.ParseQuery(query)
-	return highlightText(text, append(strings.Fields(p.Words), p.Phrases...), 120)
-}
-
-// highlightText returns a window of about width characters around the first
-// place any of the words (or, for longer words, their two-character pieces)
-// occurs in text, and the byte spans of every occurrence inside the window.
-func highlightText(text string, words []string, width int) (string, [][2]int) {
-	var needles []string
-	for _, w := range words {
-		w = strings.ToLower(strings.TrimSpace(w))
-		if w == "" {
-			continue
-		}
-		needles = append(needles, w)
-		if rs := []rune(w); len(rs) > 2 {
-			for i := 0; i+2 <= len(rs); i++ {
-				needles = append(needles, string(rs[i:i+2]))
-			}
-		}
+	q := strings.TrimSpace(p.Words + " " + strings.Join(p.Phrases, " "))
+	var seg *search.Segmenter
+	if h.index != nil {
+		seg = h.index.Segmenter()
 	}
-	lower := strings.ToLower(text)
-	if len(lower) != len(text) {
-		lower = text // case folding changed byte lengths: match as written
-	}
-	first := -1
-	for _, n := range needles {
-		if i := strings.Index(lower, n); i >= 0 && (first < 0 || i < first) {
-			first = i
-		}
-	}
-	// Choose the window: from a little before the first hit, on rune boundaries.
-	rs := []rune(text)
-	start := 0
-	if first > 0 {
-		start = max(utf8.RuneCountInString(text[:first])-width/4, 0)
-	}
-	end := min(start+width, len(rs))
-	window := string(rs[start:end])
-	prefix, suffix := "", ""
-	if start > 0 {
-		prefix = "…"
-	}
-	if end < len(rs) {
-		suffix = "…"
-	}
-	window = prefix + window + suffix
-	lw := strings.ToLower(window)
-	if len(lw) != len(window) {
-		lw = window
-	}
-	marked := make([]bool, len(window))
-	for _, n := range needles {
-		for i := 0; ; {
-			j := strings.Index(lw[i:], n)
-			if j < 0 {
-				break
-			}
-			for k := i + j; k < i+j+len(n); k++ {
-				marked[k] = true
-			}
-			i += j + len(n)
-		}
-	}
-	var spans [][2]int
-	for i := 0; i < len(marked); {
-		if !marked[i] {
-			i++
-			continue
-		}
-		j := i
-		for j < len(marked) && marked[j] {
-			j++
-		}
-		spans = append(spans, [2]int{i, j})
-		i = j
-	}
-	return window, spans
+	return search.Highlight(seg, text, q, 120)
 }
 
 // segmentsOf splits text at the marked spans, for templates.

@@ -32,8 +32,9 @@ const (
 // evalK is the rank cut-off of Eval's measures.
 const evalK = 10
 
-// evalBatch is how many documents Eval indexes per batch.
-const evalBatch = 500
+// evalBatch is how many documents Eval indexes per batch: as many as
+// Rebuild puts in one.
+const evalBatch = 1000
 
 // EvalOptions tune Eval.
 type EvalOptions struct {
@@ -56,10 +57,11 @@ type EvalResult struct {
 	Recall   float64 // share of queries whose own row is in the top 10
 	Docs     int     // rows indexed
 
-	IndexBytes int64         // size of the index directory after indexing
-	TextBytes  int64         // bytes of body text indexed
-	IndexTime  time.Duration // time to index all rows
-	QueryTime  time.Duration // time to run all queries
+	IndexBytes  int64         // size of the index's segments once indexed and persisted
+	MergedBytes int64         // … once merged into one segment, as a large index converges to
+	TextBytes   int64         // bytes of body text indexed
+	IndexTime   time.Duration // time to index all rows
+	QueryTime   time.Duration // time to run all queries
 }
 
 // String formats r as Eval prints it.
@@ -230,10 +232,16 @@ func runEval(ctx context.Context, sys evalSystem, data *evalData, tempDir string
 	}
 	res.IndexTime = time.Since(start)
 	res.IndexBytes = settledDiskBytes(ctx, idx.bleve())
-	fmt.Fprintf(progress, "eval: %s: indexed %d rows in %v (%.0f docs/s); index %.1f MB on disk = %.2f× the %.1f MB of body text\n",
+	text := float64(max(data.textBytes, 1))
+	fmt.Fprintf(progress, "eval: %s: indexed %d rows in %v (%.0f docs/s); index_bytes=%d ratio=%.2f (index over the %.1f MB of body text)\n",
 		sys.name, len(data.bodies), res.IndexTime.Round(time.Millisecond),
-		float64(len(data.bodies))/res.IndexTime.Seconds(), float64(res.IndexBytes)/1e6,
-		float64(res.IndexBytes)/float64(max(data.textBytes, 1)), float64(data.textBytes)/1e6)
+		float64(len(data.bodies))/res.IndexTime.Seconds(), res.IndexBytes,
+		float64(res.IndexBytes)/text, float64(data.textBytes)/1e6)
+	if n, err := mergedDiskBytes(ctx, idx.bleve()); err == nil {
+		res.MergedBytes = n
+		fmt.Fprintf(progress, "eval: %s: merged into one segment: merged_bytes=%d merged_ratio=%.2f\n",
+			sys.name, n, float64(n)/text)
+	}
 
 	start = time.Now()
 	var rrSum float64
@@ -350,6 +358,24 @@ func (e bleveEvalIndex) search(text string, k int) ([]string, error) {
 
 func (e bleveEvalIndex) close() error       { return e.idx.Close() }
 func (e bleveEvalIndex) bleve() bleve.Index { return e.idx }
+
+// mergedDiskBytes merges idx's segments into one, as the merge policy
+// eventually does with the bulk of a large index, and returns
+// settledDiskBytes. Merging leaves every score as it was.
+func mergedDiskBytes(ctx context.Context, idx bleve.Index) (int64, error) {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return 0, err
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return 0, errors.New("search: not a scorch index")
+	}
+	if err := sc.ForceMerge(ctx, nil); err != nil {
+		return 0, err
+	}
+	return settledDiskBytes(ctx, idx), nil
+}
 
 // settledDiskBytes waits (up to a minute) until idx has persisted every
 // in-memory segment and then returns the bytes of the segment files its

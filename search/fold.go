@@ -29,6 +29,29 @@ var t2sTable = sync.OnceValue(func() map[rune]rune {
 	return m
 })
 
+// t2sIdeographs is a bitmap of the CJK ideographs U+4E00–U+9FFF that
+// t2sTable maps, bit r−0x4E00, which is cheaper to test than the map.
+var t2sIdeographs = sync.OnceValue(func() *[(0x9FFF - 0x4E00 + 64) / 64]uint64 {
+	var bits [(0x9FFF - 0x4E00 + 64) / 64]uint64
+	for r := range t2sTable() {
+		if 0x4E00 <= r && r <= 0x9FFF {
+			bits[(r-0x4E00)>>6] |= 1 << ((r - 0x4E00) & 63)
+		}
+	}
+	return &bits
+})
+
+// startsFree reports whether rest (the text after a character) starts with
+// nothing that NFKC could combine with that character: its end, ASCII, or a
+// CJK character or punctuation mark.
+func startsFree(rest string) bool {
+	if rest == "" || rest[0] < utf8.RuneSelf {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return (0x3000 <= r && r <= 0x303F) || (0x4E00 <= r && r <= 0x9FFF) || (0xFF01 <= r && r <= 0xFF5E)
+}
+
 // Fold returns text the way the analyzers see it before segmentation:
 // compatibility forms unified (NFKC, so full-width ＡＢＣ１２３ becomes
 // ABC123 and the ideographic space a space), traditional characters replaced
@@ -41,10 +64,15 @@ func Fold(text string) string {
 }
 
 // foldSpan records that the folded bytes from its position up to the next
-// span's came from text[origStart:origEnd].
+// span's came from text[origStart:origEnd]. In an identity span (ident)
+// every folded byte stands where the original's did (the text was kept, or
+// changed letter for letter with the same length: lower case, one
+// traditional character for one simplified), so offsets inside it map one
+// to one; other spans map as a whole.
 type foldSpan struct {
 	folded             int
 	origStart, origEnd int
+	ident              bool
 }
 
 // folded is a folded text with the way back to the original's byte offsets.
@@ -63,7 +91,11 @@ func (f *folded) origStart(i int) int {
 	if i >= len(f.text) {
 		return f.orig
 	}
-	return f.spans[f.spanAt(i)].origStart
+	s := &f.spans[f.spanAt(i)]
+	if s.ident {
+		return s.origStart + i - s.folded
+	}
+	return s.origStart
 }
 
 // origEnd returns the offset in the original text just after the source of
@@ -75,7 +107,11 @@ func (f *folded) origEnd(i int) int {
 	if i <= 0 {
 		return 0
 	}
-	return f.spans[f.spanAt(i-1)].origEnd
+	s := &f.spans[f.spanAt(i-1)]
+	if s.ident {
+		return s.origStart + i - s.folded
+	}
+	return s.origEnd
 }
 
 // spanAt returns the index of the span holding folded byte i.
@@ -95,26 +131,79 @@ func (f *folded) spanAt(i int) int {
 // foldText folds text like Fold and keeps the mapping back to the
 // original's byte offsets, so tokens cut from the folded text can point into
 // the original for highlighting.
+//
+// The common characters take a fast path: ASCII followed by ASCII (nothing
+// can combine with it), and the CJK ideographs U+4E00–U+9FFF, which NFKC
+// leaves alone and which change, if at all, into a simplified character of
+// the same length. Everything else is normalised one NFKC segment at a
+// time.
 func foldText(text string) (string, *folded) {
-	if isFolded(text) {
-		return text, &folded{text: text, orig: len(text)}
-	}
 	t2s := t2sTable()
-	var b strings.Builder
-	b.Grow(len(text))
-	spans := make([]foldSpan, 0, len(text)/2)
+	t2sHan := t2sIdeographs()
+	b := make([]byte, 0, len(text))
+	var spans []foldSpan
+	changed := false // the folded bytes differ from text
+	// add records that folded bytes from start came from text[i:j].
+	add := func(start, i, j int, ident bool) {
+		if n := len(spans); ident && n > 0 && spans[n-1].ident && spans[n-1].origEnd == i {
+			spans[n-1].origEnd = j
+			return
+		}
+		spans = append(spans, foldSpan{folded: start, origStart: i, origEnd: j, ident: ident})
+	}
 	for i := 0; i < len(text); {
-		start := b.Len()
+		start := len(b)
+		c := text[i]
+		if c < utf8.RuneSelf && (i+1 == len(text) || text[i+1] < utf8.RuneSelf) {
+			switch {
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+				changed = true
+			case c == 0:
+				c = ' '
+				changed = true
+			}
+			b = append(b, c)
+			add(start, i, i+1, true)
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(text[i:])
+		if 0x4E00 <= r && r <= 0x9FFF {
+			if t2sHan[(r-0x4E00)>>6]&(1<<((r-0x4E00)&63)) != 0 {
+				r = t2s[r]
+				changed = true
+			}
+			b = utf8.AppendRune(b, r)
+			add(start, i, i+size, len(b)-start == size)
+			i += size
+			continue
+		}
+		if (0xFF01 <= r && r <= 0xFF5E || r == 0x3000) && startsFree(text[i+size:]) {
+			// Full-width ASCII and the ideographic space: NFKC's mapping.
+			c := byte(' ')
+			if r != 0x3000 {
+				c = byte(r - 0xFEE0)
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+			}
+			b = append(b, c)
+			add(start, i, i+size, false)
+			changed = true
+			i += size
+			continue
+		}
 		if r == 0 || (r == utf8.RuneError && size == 1) {
-			b.WriteByte(' ')
-			spans = append(spans, foldSpan{folded: start, origStart: i, origEnd: i + 1})
+			b = append(b, ' ')
+			add(start, i, i+1, true)
+			changed = true
 			i++
 			continue
 		}
 		// One normalisation segment: a starter and what combines with it.
 		n := size
-		if r >= utf8.RuneSelf {
+		if r >= utf8.RuneSelf || i+1 < len(text) {
 			n = norm.NFKC.NextBoundaryInString(text[i:], true)
 			if n <= 0 {
 				n = size
@@ -138,39 +227,21 @@ func foldText(text string) (string, *folded) {
 			if s, ok := t2s[c]; ok {
 				c = s
 			}
-			b.WriteRune(unicode.ToLower(c))
+			b = utf8.AppendRune(b, unicode.ToLower(c))
 		}
-		if b.Len() > start { // NFKC may map a character to nothing
-			spans = append(spans, foldSpan{folded: start, origStart: i, origEnd: i + n})
+		if len(b) > start { // NFKC may map a character to nothing
+			out := b[start:]
+			same := string(out) == text[i:i+n]
+			changed = changed || !same
+			add(start, i, i+n, same)
+		} else {
+			changed = true
 		}
 		i += n
 	}
-	out := b.String()
-	return out, &folded{text: out, spans: spans, orig: len(text)}
-}
-
-// isFolded reports whether folding would leave text unchanged, which is
-// cheap to check and true for most ASCII and for simplified Chinese that needs
-// no normalisation: every rune is valid, not NUL, not upper-case, not in the
-// traditional table, and the whole text is already NFKC.
-func isFolded(text string) bool {
-	t2s := t2sTable()
-	for _, r := range text {
-		switch {
-		case r == 0 || r == utf8.RuneError:
-			return false
-		case r < utf8.RuneSelf:
-			if 'A' <= r && r <= 'Z' {
-				return false
-			}
-		default:
-			if unicode.IsUpper(r) {
-				return false
-			}
-			if _, ok := t2s[r]; ok {
-				return false
-			}
-		}
+	if !changed {
+		return text, &folded{text: text, orig: len(text)}
 	}
-	return norm.NFKC.IsNormalString(text)
+	out := string(b)
+	return out, &folded{text: out, spans: spans, orig: len(text)}
 }

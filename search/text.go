@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -40,19 +41,27 @@ func newTextCutter(seg *Segmenter) (*textCutter, error) {
 	if seg == nil {
 		return nil, errNoSegmenter
 	}
-	common := map[rune]bool{}
+	return &textCutter{seg: seg, canon: synonymCanon(), common: commonRunes()}, nil
+}
+
+// commonRunes is commonChars as runes.
+var commonRunes = sync.OnceValue(func() map[rune]bool {
+	m := map[rune]bool{}
 	for c := range commonChars() {
 		r, _ := utf8.DecodeRuneInString(c)
-		common[r] = true
+		m[r] = true
 	}
-	return &textCutter{seg: seg, canon: synonymCanon(), common: common}, nil
-}
+	return m
+})
 
 // isCJK reports whether r is written without spaces between words: Han
 // characters and the Japanese and Korean scripts, which are cut into pairs.
 func isCJK(r rune) bool {
-	if r < 0x2E80 {
+	switch {
+	case r < 0x2E80:
 		return false
+	case 0x4E00 <= r && r <= 0x9FFF:
+		return true
 	}
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
 }

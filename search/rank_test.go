@@ -1,0 +1,241 @@
+package search
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+var rankDocs = []Doc{
+	{ID: "a", Title: "老旧小区加装电梯", Body: "我们小区是老旧小区，六楼老人上下楼困难，希望加装电梯。"},
+	{ID: "b", Title: "电梯故障", Body: "电梯经常停运，物业不修。"},
+	{ID: "c", Title: "停车难", Body: "小区车位不足，晚上车停满了路边。"},
+	{ID: "d", Title: "", Body: "公园里的卫生间晚上锁门，电梯也不开。"},
+	{ID: "e", Title: "垃圾分类", Body: "投放点太少。"},
+}
+
+// bm25fReference scores every doc for text the way textQuery documents it,
+// from the analyzer's terms, with the average lengths read from the length
+// markers as the index has them, and drops those below minCoverage.
+func bm25fReference(t *testing.T, docs []Doc, text string) map[string]float64 {
+	t.Helper()
+	cut, err := newTextCutter(testSegmenter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type field struct {
+		tf     map[string]float64
+		length float64
+	}
+	fields := []weightedField{{FieldTitle, titleWeight}, {FieldBody, 1}}
+	perDoc := make([][]field, len(docs))
+	docsWith := make([]float64, len(fields))
+	totalLen := make([]float64, len(fields))
+	for i, d := range docs {
+		for fi, f := range fields {
+			src := d.Body
+			if f.name == FieldTitle {
+				src = d.Title
+			}
+			folded := Fold(src)
+			fd := field{tf: map[string]float64{}}
+			for _, tt := range cut.cut(folded, nil, true) {
+				term := tt.canon
+				if term == "" {
+					term = folded[tt.start:tt.end]
+				}
+				fd.tf[term]++
+				fd.length++
+			}
+			if fd.length > 0 {
+				fd.length++ // the length marker
+				docsWith[fi]++
+				marked, _ := lengthOfTerm(lengthTerm(int(fd.length)))
+				totalLen[fi] += marked
+			}
+			perDoc[i] = append(perDoc[i], fd)
+		}
+	}
+	n := max(docsWith[0], docsWith[1])
+	scores := map[string]float64{}
+	covered := map[string]float64{}
+	var total float64
+	for _, q := range cut.queryTerms(text, true) {
+		var df float64
+		for fi := range fields {
+			var c float64
+			for i := range docs {
+				if perDoc[i][fi].tf[q.term] > 0 {
+					c++
+				}
+			}
+			df = max(df, c)
+		}
+		if df == 0 {
+			continue
+		}
+		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
+		total += float64(q.count) * idf
+		for i, d := range docs {
+			var x float64
+			for fi, f := range fields {
+				fd := perDoc[i][fi]
+				if tf := fd.tf[q.term]; tf > 0 {
+					avg := totalLen[fi] / docsWith[fi]
+					x += f.weight * tf / (1 - bm25B + bm25B*fd.length/avg)
+				}
+			}
+			if x > 0 {
+				scores[d.ID] += float64(q.count) * idf * x * (bm25K1 + 1) / (bm25K1 + x)
+				covered[d.ID] += float64(q.count) * idf
+			}
+		}
+	}
+	for id, c := range covered {
+		if c < minCoverage*total {
+			delete(scores, id)
+		}
+	}
+	return scores
+}
+
+// searchScores runs q and returns each hit's score.
+func searchScores(t *testing.T, idx *Index, q query.Query) map[string]float64 {
+	t.Helper()
+	got := map[string]float64{}
+	err := idx.use(func(b bleve.Index) error {
+		res, err := b.Search(bleve.NewSearchRequestOptions(q, 100, 0, false))
+		if err != nil {
+			return err
+		}
+		for _, h := range res.Hits {
+			got[h.ID] = h.Score
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func assertScores(t *testing.T, label string, got, want map[string]float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d hits %v, want %d %v", label, len(got), got, len(want), want)
+	}
+	for id, w := range want {
+		if g, ok := got[id]; !ok || math.Abs(g-w) > 1e-6*w {
+			t.Errorf("%s: %s scores %.6f (found %v), want %.6f", label, id, g, ok, w)
+		}
+	}
+}
+
+func TestBuildQueryScoresBM25F(t *testing.T) {
+	idx := openTestIndex(t, filepath.Join(t.TempDir(), "index"))
+	if err := idx.Index(rankDocs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"电梯", "老旧小区加装电梯", "小区停车难", "垃圾分类 电梯 电梯"} {
+		assertScores(t, text, searchScores(t, idx, idx.BuildQuery(text)), bm25fReference(t, rankDocs, text))
+	}
+
+	// Deleted documents leave the statistics.
+	if err := idx.Delete("b"); err != nil {
+		t.Fatal(err)
+	}
+	rest := slices.DeleteFunc(slices.Clone(rankDocs), func(d Doc) bool { return d.ID == "b" })
+	assertScores(t, "after delete", searchScores(t, idx, idx.BuildQuery("电梯")), bm25fReference(t, rest, "电梯"))
+}
+
+func TestBuildQueryCombines(t *testing.T) {
+	idx := openTestIndex(t, filepath.Join(t.TempDir(), "index"))
+	docs := slices.Clone(rankDocs)
+	for i := range docs {
+		docs[i].Status = "published"
+	}
+	docs[1].Status = "pending"
+	if err := idx.Index(docs...); err != nil {
+		t.Fatal(err)
+	}
+	plain := searchScores(t, idx, idx.BuildQuery("电梯"))
+
+	// A filter selects without scoring.
+	status := bleve.NewTermQuery("published")
+	status.SetField(FieldStatus)
+	b := bleve.NewBooleanQuery()
+	b.AddMust(idx.BuildQuery("电梯"))
+	b.AddFilter(status)
+	filtered := searchScores(t, idx, b)
+	delete(plain, "b")
+	assertScores(t, "filtered", filtered, plain)
+
+	// In a conjunction the searcher is advanced to the other side's hits.
+	kind := bleve.NewTermQuery(kindIdea)
+	kind.SetField(FieldKind)
+	c := bleve.NewConjunctionQuery(kind, status, idx.BuildQuery("电梯"))
+	got := searchScores(t, idx, c)
+	if len(got) != len(plain) {
+		t.Errorf("conjunction found %v, want %v", got, plain)
+	}
+
+	// Explanations name the terms.
+	err := idx.use(func(bi bleve.Index) error {
+		req := bleve.NewSearchRequest(idx.BuildQuery("电梯"))
+		req.Explain = true
+		res, err := bi.Search(req)
+		if err != nil {
+			return err
+		}
+		if len(res.Hits) == 0 || res.Hits[0].Expl == nil || len(res.Hits[0].Expl.Children) == 0 {
+			t.Errorf("no explanation: %+v", res.Hits)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPhraseQuery(t *testing.T) {
+	idx := openTestIndex(t, filepath.Join(t.TempDir(), "index"))
+	docs := []Doc{
+		{ID: "whole", Title: "建议", Body: "希望推进垃圾分类工作"},
+		{ID: "apart", Title: "垃圾太多", Body: "分类做得不好"},             // the pairs are split between title and body
+		{ID: "scattered", Title: "环境", Body: "垃圾桶满了，分类箱坏了，圾分不清"}, // every pair, not in a row
+		{ID: "title", Title: "关于垃圾分类", Body: "见标题"},
+		{ID: "none", Title: "停车", Body: "车位不足"},
+	}
+	if err := idx.Index(docs...); err != nil {
+		t.Fatal(err)
+	}
+	got := searchScores(t, idx, PhraseQuery("垃圾分类"))
+	var ids []string
+	for id := range got {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	// The index keeps no positions: "scattered" holds every pair and
+	// matches; ContainsPhrase tells it apart on the text.
+	if !slices.Equal(ids, []string{"scattered", "title", "whole"}) {
+		t.Errorf("PhraseQuery(垃圾分类) found %q", ids)
+	}
+	if ContainsPhrase(docs[2].Body, "垃圾分类") || !ContainsPhrase(docs[0].Body, "垃圾分类") {
+		t.Error("ContainsPhrase is not exact")
+	}
+	if !ContainsPhrase("垃圾，分类", "垃圾分类") || !ContainsPhrase("臺灣ＡＢＣ", "台湾abc") {
+		t.Error("ContainsPhrase does not fold or skip punctuation")
+	}
+	for _, text := range []string{"", "！！", "\xff"} {
+		if got := searchScores(t, idx, PhraseQuery(text)); len(got) != 0 {
+			t.Errorf("PhraseQuery(%q) matched %v", text, got)
+		}
+	}
+	if got := searchScores(t, idx, PhraseQuery("垃圾分类回收")); len(got) != 0 {
+		t.Errorf("a phrase with a pair no document holds matched %v", got)
+	}
+}

@@ -1,0 +1,222 @@
+package search
+
+import (
+	"math"
+	"math/rand"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+)
+
+func textTerms(t *testing.T, text string) []string {
+	t.Helper()
+	testSegmenter(t)
+	a := NewMapping().AnalyzerNamed(TextAnalyzerName)
+	if a == nil {
+		t.Fatalf("mapping has no analyzer %q", TextAnalyzerName)
+	}
+	return terms(a.Analyze([]byte(text)))
+}
+
+func count(terms []string, term string) int {
+	n := 0
+	for _, t := range terms {
+		if t == term {
+			n++
+		}
+	}
+	return n
+}
+
+func TestTextAnalyzer(t *testing.T) {
+	got := textTerms(t, "加装电梯，ABC小区")
+	// 加装电梯 is a civic word; 装电 only a pair; a run of letters is its
+	// own word, pair and character.
+	for term, n := range map[string]int{"加装电梯": 1, "装电": 1, "abc": 3} {
+		if c := count(got, term); c != n {
+			t.Errorf("%q: %d times, want %d, in %q", term, c, n, got)
+		}
+	}
+	// 电梯 and 小区 are pairs, and words unless jieba kept them inside a
+	// longer word; either way they are there.
+	for _, term := range []string{"加装", "电梯", "小区"} {
+		if count(got, term) == 0 {
+			t.Errorf("no %q in %q", term, got)
+		}
+	}
+	// Uncommon characters stand alone; the 500 most common do not.
+	if count(got, "梯") != 1 {
+		t.Errorf("uncommon 梯 missing from %q", got)
+	}
+	if count(got, "小") != 0 {
+		t.Errorf("common 小 indexed alone in %q", got)
+	}
+	// The stream ends with the length marker, counting itself.
+	last := got[len(got)-1]
+	if n, ok := lengthOfTerm(last); !ok || int(n) != len(got) {
+		t.Errorf("last term %q, want the length marker of %d terms", last, len(got))
+	}
+	if slices.Contains(got, "，") {
+		t.Error("punctuation indexed")
+	}
+}
+
+func TestTextAnalyzerSynonymsAndLoneCharacters(t *testing.T) {
+	got := textTerms(t, "楼道里的电瓶车 A市")
+	if count(got, "电动车") != 1 || count(got, "电瓶车") != 1 {
+		t.Errorf("want 电瓶车 and its canonical 电动车 once each: %q", got)
+	}
+	// 市 stands alone between a letter and the end: its own pair.
+	if count(got, "市") == 0 {
+		t.Errorf("lone 市 missing: %q", got)
+	}
+	if got := textTerms(t, ""); len(got) != 0 {
+		t.Errorf("empty text gives %q, want nothing (not even a length)", got)
+	}
+	if got := textTerms(t, "！？。"); len(got) != 0 {
+		t.Errorf("punctuation gives %q, want nothing", got)
+	}
+}
+
+func TestTextAnalyzerTokenTypes(t *testing.T) {
+	testSegmenter(t)
+	stream := NewMapping().AnalyzerNamed(TextAnalyzerName).Analyze([]byte("abc小区"))
+	for _, tok := range stream {
+		want := analysis.Ideographic
+		switch {
+		case tok.Type == analysis.Single:
+			if _, ok := lengthOfTerm(string(tok.Term)); !ok {
+				t.Errorf("%q typed Single", tok.Term)
+			}
+			continue
+		case string(tok.Term) == "abc":
+			want = analysis.AlphaNumeric
+		}
+		if tok.Type != want {
+			t.Errorf("%q has type %v, want %v", tok.Term, tok.Type, want)
+		}
+	}
+}
+
+func TestQueryTerms(t *testing.T) {
+	cut, err := newTextCutter(testSegmenter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms := cut.queryTerms("停车难 停车", true)
+	got := map[string]int{}
+	for _, q := range terms {
+		got[q.term] = q.count
+	}
+	if got["停车"] < 2 || got["停车难"] != 1 {
+		t.Errorf("queryTerms = %v, want 停车 counted each time and 停车难 once", terms)
+	}
+	for term := range got {
+		if strings.HasPrefix(term, lengthMarker) {
+			t.Errorf("query holds the length marker %q", term)
+		}
+	}
+	pairs := cut.queryTerms("垃圾分类 abc", false)
+	var ps []string
+	for _, q := range pairs {
+		ps = append(ps, q.term)
+	}
+	sort.Strings(ps)
+	if !slices.Equal(ps, []string{"abc", "分类", "圾分", "垃圾"}) {
+		t.Errorf("phrase terms %q, want the pairs and the letters", ps)
+	}
+	if _, err := newTextCutter(nil); err == nil {
+		t.Error("newTextCutter(nil) works")
+	}
+}
+
+func TestLengthTerms(t *testing.T) {
+	if lengthTerm(1) == lengthTerm(2) || lengthTerm(32) == lengthTerm(33) {
+		t.Error("short lengths share a marker")
+	}
+	buckets := map[string]bool{}
+	for n := 1; n < 200000; n += 1 + n/50 {
+		term := lengthTerm(n)
+		buckets[term] = true
+		l, ok := lengthOfTerm(term)
+		if !ok {
+			t.Fatalf("lengthOfTerm(%q) not a marker", term)
+		}
+		if math.Abs(l-float64(n)) > 0.035*float64(n) {
+			t.Errorf("length %d reads back as %.1f", n, l)
+		}
+	}
+	if len(buckets) > 250 {
+		t.Errorf("%d markers up to 200,000 terms, want few", len(buckets))
+	}
+	for _, s := range []string{"", "abc", lengthMarker, lengthMarker + "x", lengthMarker + "-1"} {
+		if _, ok := lengthOfTerm(s); ok {
+			t.Errorf("lengthOfTerm(%q) accepted", s)
+		}
+	}
+}
+
+// Folding maps every folded character back to the characters it came from.
+func TestFoldOffsetsProperty(t *testing.T) {
+	alphabet := []string{"a", "B", "Z", "1", " ", "\x00", "\xff", "中", "國", "臺", "灣", "ｅ", "\u0301", "，", "Ａ", "　",
+		"ﬁ", "\u3099", "か", "㈱", "①", "é", "É", "Ⅻ", "\U00020000", "\uF900", "\u00AD", "e", "ｶ", "ﾞ"}
+	rng := rand.New(rand.NewSource(1))
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		for k := rng.Intn(10); k >= 0; k-- {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		s := b.String()
+		got, fm := foldText(s)
+		if !utf8.ValidString(got) || got != Fold(s) {
+			t.Fatalf("foldText(%q) = %q", s, got)
+		}
+		prev := 0
+		for i, r := range got {
+			a, z := fm.origStart(i), fm.origEnd(i+utf8.RuneLen(r))
+			if a < prev || z < a || z > len(s) {
+				t.Fatalf("%q: folded rune at %d maps to %d:%d after %d", s, i, a, z, prev)
+			}
+			prev = a
+			if r != ' ' && !strings.ContainsRune(Fold(s[a:z]), r) {
+				t.Fatalf("%q: folded %q at %d maps to %q", s, r, i, s[a:z])
+			}
+		}
+		if fm.origStart(len(got)) != len(s) {
+			t.Fatalf("%q: the end maps to %d", s, fm.origStart(len(got)))
+		}
+	}
+}
+
+func BenchmarkFold(b *testing.B) {
+	docs := loadMessages(b)
+	var text strings.Builder
+	for _, d := range docs[:500] {
+		text.WriteString(d.Body)
+	}
+	s := text.String()
+	b.SetBytes(int64(len(s)))
+	for i := 0; i < b.N; i++ {
+		foldText(s)
+	}
+}
+
+func BenchmarkTextAnalyzer(b *testing.B) {
+	docs := loadMessages(b)
+	testSegmenter(b)
+	a := NewMapping().AnalyzerNamed(TextAnalyzerName)
+	var n int64
+	for _, d := range docs[:500] {
+		n += int64(len(d.Body))
+	}
+	b.SetBytes(n)
+	for i := 0; i < b.N; i++ {
+		for _, d := range docs[:500] {
+			a.Analyze([]byte(d.Body))
+		}
+	}
+}
