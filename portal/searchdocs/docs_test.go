@@ -3,14 +3,12 @@ package searchdocs_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,38 +20,12 @@ import (
 	"jindianzi/portal/store"
 	"jindianzi/portal/store/storetest"
 	"jindianzi/search"
+	"jindianzi/search/searchtest"
 )
 
-// testDataDir holds the jieba dictionaries of the one Segmenter the tests
-// share (OpenSegmenter keeps the first instance for the whole process).
-var testDataDir string
+func TestMain(m *testing.M) { searchtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "jindianzi-searchdocs-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testDataDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-var (
-	segOnce sync.Once
-	seg     *search.Segmenter
-	segErr  error
-)
-
-func segmenter(t *testing.T) *search.Segmenter {
-	t.Helper()
-	segOnce.Do(func() { seg, segErr = search.OpenSegmenter(testDataDir) })
-	if segErr != nil {
-		t.Fatalf("OpenSegmenter: %v", segErr)
-	}
-	return seg
-}
+func segmenter(t *testing.T) *search.Segmenter { return searchtest.Segmenter(t) }
 
 // world is a store with two campaigns (one publishing at once, one holding
 // ideas for review), a debate and the ideas service residents submit through.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,41 +17,16 @@ import (
 	"jindianzi/portal/themes"
 	"jindianzi/search"
 	"jindianzi/search/classify"
+	"jindianzi/search/searchtest"
 )
 
 // messagesCSV holds real labelled messages (see /work/shared/data/README.md);
 // tests that need them fall back to generated ideas when it is absent.
 const messagesCSV = "/work/shared/data/messages.csv"
 
-var testDataDir string
+func TestMain(m *testing.M) { searchtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "jindianzi-themes-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testDataDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-var (
-	segOnce sync.Once
-	seg     *search.Segmenter
-	segErr  error
-)
-
-// segmenter is the process's one jieba, loaded on first use.
-func segmenter(t *testing.T) *search.Segmenter {
-	t.Helper()
-	segOnce.Do(func() { seg, segErr = search.OpenSegmenter(testDataDir) })
-	if segErr != nil {
-		t.Fatalf("OpenSegmenter: %v", segErr)
-	}
-	return seg
-}
+func segmenter(t *testing.T) *search.Segmenter { return searchtest.Segmenter(t) }
 
 var ctx = context.Background()
 
