@@ -7,12 +7,14 @@
 // NFKC, traditional → simplified, lower case), so 臺灣 finds 台湾 and ＡＢＣ
 // finds abc.
 //
-// The Bleve index (see OpenIndex) holds each idea's title and body three
-// ways: jieba's exact-mode words with synonyms ("jindianzi"), overlapping
-// character pairs ("jindianzi_bigram") and uncommon single characters
-// ("jindianzi_unigram"); BuildQuery searches all of them, titles boosted.
-// ANALYSIS.md records the measurements behind these choices, and Eval
-// repeats them on any CSV of titled messages. The database stays the source
-// of truth: the index can always be rebuilt from it, and NeedsRebuild says
-// when its mapping is out of date.
+// The Bleve index (see OpenIndex) holds each idea's title and body as one
+// field each, cut by "jindianzi_text" into jieba's exact-mode words with
+// synonyms, overlapping character pairs and uncommon single characters in
+// one stream; no text is stored, results are loaded and highlighted
+// (Highlight) from the database. BuildQuery ranks with BM25F over title and
+// body, computed from the postings (see textQuery); PhraseQuery serves
+// quoted phrases. ANALYSIS.md records the measurements behind these choices,
+// and Eval repeats them on any CSV of titled messages. The database stays
+// the source of truth: the index can always be rebuilt from it, and
+// NeedsRebuild says when its mapping is out of date.
 package search

@@ -75,13 +75,19 @@ func TestEvalMessages(t *testing.T) {
 	cjk, ours := results[0], results[1]
 	// The issue's target is 0.93 / 0.975. Every term-matching scorer
 	// measured tops out near 0.92 on this file (ANALYSIS.md), so the test
-	// guards what the chosen analysis reaches instead, and logs the gap.
-	const floorMRR, floorRecall = 0.912, 0.966
+	// guards what the chosen analysis and ranking reach (0.9217 / 0.9693,
+	// the same on every run), and logs the gap.
+	const floorMRR, floorRecall = 0.921, 0.969
 	if ours.MRR < floorMRR || ours.Recall < floorRecall {
 		t.Errorf("ours: mrr@10 %.4f recall@10 %.4f, fell below %.3f and %.3f", ours.MRR, ours.Recall, floorMRR, floorRecall)
 	}
 	if ours.MRR < 0.93 || ours.Recall < 0.975 {
 		t.Logf("issue target not reached: mrr@10 %.4f (target 0.93), recall@10 %.4f (target 0.975)", ours.MRR, ours.Recall)
+	}
+	// The index target: at most 3× the body text once merged (as built
+	// from batches of 1,000 it is 3.4×, see ANALYSIS.md).
+	if ratio := float64(ours.MergedBytes) / float64(ours.TextBytes); ours.MergedBytes > 0 && ratio > 3 {
+		t.Errorf("merged index is %.2f× the body text, want at most 3×", ratio)
 	}
 	if ours.MRR <= cjk.MRR || ours.Recall < cjk.Recall {
 		t.Errorf("ours (mrr %.4f recall %.4f) does not beat cjk (mrr %.4f recall %.4f)", ours.MRR, ours.Recall, cjk.MRR, cjk.Recall)

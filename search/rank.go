@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"weak"
@@ -71,6 +72,10 @@ func (q *textQuery) Boost() float64 { return q.boost }
 
 // Searcher implements query.Query.
 func (q *textQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
+	if _, ok := r.(*scorch.IndexSnapshot); !ok {
+		// The searcher orders documents by scorch's document numbers.
+		return nil, fmt.Errorf("search: text query needs a scorch index, not %T", r)
+	}
 	cutter, err := cutterFor(m)
 	if err != nil {
 		return nil, err
@@ -403,9 +408,6 @@ func (c *termCursor) x() float64 {
 // docNum returns the document number in a scorch internal id (8 bytes,
 // big-endian), which orders documents the way the index does.
 func docNum(id index.IndexInternalID) uint64 {
-	if len(id) != 8 {
-		panic(fmt.Sprintf("search: internal id %x is not a scorch document number", []byte(id)))
-	}
 	return binary.BigEndian.Uint64(id)
 }
 
@@ -538,6 +540,9 @@ func (s *bm25Searcher) covered() float64 {
 // score adds up the touched terms' BM25F contributions (and explains them
 // when asked).
 func (s *bm25Searcher) score(dm *search.DocumentMatch) float64 {
+	// In query order, so that equal documents get equal scores whatever
+	// order their postings came in.
+	slices.Sort(s.touched)
 	var sum float64
 	var parts []*search.Explanation
 	for _, t := range s.touched {
