@@ -175,17 +175,51 @@ func Rebuild(ctx context.Context, dir string, seg *Segmenter, src AllSource, pro
 	if err != nil {
 		return err
 	}
+	// Bleve builds each batch's segment in the calling goroutine: two
+	// writers keep both cores busy while the database is read.
+	batches := make(chan []Doc, 2)
+	var mu sync.Mutex
+	var writeErr error
 	done := 0
+	var writers sync.WaitGroup
+	for range 2 {
+		writers.Go(func() {
+			for docs := range batches {
+				err := b.Index.Index(docs...)
+				mu.Lock() // also serialises progress, which callers write to a bar
+				if err != nil && writeErr == nil {
+					writeErr = err
+				}
+				done += len(docs)
+				if err == nil && progress != nil {
+					progress(done)
+				}
+				mu.Unlock()
+			}
+		})
+	}
 	err = src.All(ctx, 1000, func(docs []Doc) error {
-		if err := b.Index.Index(docs...); err != nil {
-			return err
+		mu.Lock()
+		werr := writeErr
+		mu.Unlock()
+		if werr != nil {
+			return werr
 		}
-		done += len(docs)
-		if progress != nil {
-			progress(done)
+		select {
+		case batches <- docs:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		return nil
 	})
+	close(batches)
+	writers.Wait()
+	if err == nil {
+		err = writeErr
+	}
+	if err == nil {
+		err = ctx.Err() // cancelled while the last batches were written: do not switch
+	}
 	if err != nil {
 		b.Abort()
 		return fmt.Errorf("search: rebuild: %w", err)
