@@ -421,19 +421,36 @@ func (h *handler) apiCommentDecision(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"id": cm.ID, "status": cm.Status, "status_label": cm.Status.Label()})
 }
 
+// decideComment approves or rejects a comment and explains failures.
 func (h *handler) decideComment(c *fiber.Ctx, id int64, in decisionInput) (*store.Comment, error) {
+	return approveOrReject(c, "评论", in, func(ctx context.Context, approve bool, reason string, by store.Actor) (*store.Comment, error) {
+		return h.store.DecideComment(ctx, id, approve, reason, by)
+	})
+}
+
+// decidePost approves or rejects a debate post and explains failures.
+func (h *handler) decidePost(c *fiber.Ctx, id int64, in decisionInput) (*store.DebatePost, error) {
+	return approveOrReject(c, "发言", in, func(ctx context.Context, approve bool, reason string, by store.Actor) (*store.DebatePost, error) {
+		return h.store.DecideDebatePost(ctx, id, approve, reason, by)
+	})
+}
+
+// approveOrReject runs an approve/reject decision on a comment or debate
+// post (what names it for the moderator) and turns the store's refusals
+// into messages.
+func approveOrReject[T any](c *fiber.Ctx, what string, in decisionInput,
+	decide func(ctx context.Context, approve bool, reason string, by store.Actor) (*T, error)) (*T, error) {
 	if in.Action != store.ActApprove && in.Action != store.ActReject {
-		return nil, userError(fiber.StatusUnprocessableEntity, "invalid_action", "评论只能通过（approve）或不通过（reject）")
+		return nil, userError(fiber.StatusUnprocessableEntity, "invalid_action", what+"只能通过（approve）或不通过（reject）")
 	}
-	cm, err := h.store.DecideComment(c.UserContext(), id, in.Action == store.ActApprove, strings.TrimSpace(in.Reason),
-		store.ActorFor(currentUser(c), c.IP()))
+	v, err := decide(c.UserContext(), in.Action == store.ActApprove, strings.TrimSpace(in.Reason), store.ActorFor(currentUser(c), c.IP()))
 	switch {
 	case errors.Is(err, store.ErrNeedsReason):
 		return nil, userError(fiber.StatusUnprocessableEntity, "reason_required", "不通过时请填写理由")
 	case errors.Is(err, store.ErrStatusConflict):
-		return nil, userError(fiber.StatusConflict, "status_conflict", "该评论已处理")
+		return nil, userError(fiber.StatusConflict, "status_conflict", "该"+what+"已处理")
 	}
-	return cm, err
+	return v, err
 }
 
 type blockInput struct {
@@ -829,22 +846,6 @@ func decided(c *fiber.Ctx, what string, id int64, err error) error {
 		return backToQueue(c, "problem", fmt.Sprintf("%s #%d：%s", what, id, ae.Message))
 	}
 	return err
-}
-
-// decidePost approves or rejects a debate post and explains failures.
-func (h *handler) decidePost(c *fiber.Ctx, id int64, in decisionInput) (*store.DebatePost, error) {
-	if in.Action != store.ActApprove && in.Action != store.ActReject {
-		return nil, userError(fiber.StatusUnprocessableEntity, "invalid_action", "发言只能通过（approve）或不通过（reject）")
-	}
-	p, err := h.store.DecideDebatePost(c.UserContext(), id, in.Action == store.ActApprove, strings.TrimSpace(in.Reason),
-		store.ActorFor(currentUser(c), c.IP()))
-	switch {
-	case errors.Is(err, store.ErrNeedsReason):
-		return nil, userError(fiber.StatusUnprocessableEntity, "reason_required", "不通过时请填写理由")
-	case errors.Is(err, store.ErrStatusConflict):
-		return nil, userError(fiber.StatusConflict, "status_conflict", "该发言已处理")
-	}
-	return p, err
 }
 
 // apiPendingComments is GET /api/v1/moderation/comments: comments waiting for a moderator.
