@@ -206,17 +206,24 @@ func (h *handler) apiDebates(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"total": total, "page": page.Number, "debates": out})
 }
 
-// apiDebate is GET /api/v1/debates/:id.
-func (h *handler) apiDebate(c *fiber.Ctx) error {
-	d, err := h.debateFor(c, c.Params("id"))
+// debateByParam finds the debate named by a route parameter (id or slug)
+// and builds its view in the order the query string asks for.
+func (h *handler) debateByParam(c *fiber.Ctx, param string) (*store.Debate, debateView, store.PostSort, error) {
+	d, err := h.debateFor(c, c.Params(param))
 	if err != nil {
-		return err
+		return nil, debateView{}, "", err
 	}
 	sortBy, err := parsePostSort(c)
 	if err != nil {
-		return err
+		return nil, debateView{}, "", err
 	}
 	v, err := h.loadDebate(c, d, sortBy)
+	return d, v, sortBy, err
+}
+
+// apiDebate is GET /api/v1/debates/:id.
+func (h *handler) apiDebate(c *fiber.Ctx) error {
+	_, v, _, err := h.debateByParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -391,15 +398,7 @@ func (h *handler) debateHTML(c *fiber.Ctx) error {
 }
 
 func (h *handler) renderDebate(c *fiber.Ctx, status int, notice, problem string, errs *input.Errors, form debate.PostInput) error {
-	d, err := h.debateFor(c, c.Params("slug"))
-	if err != nil {
-		return err
-	}
-	sortBy, err := parsePostSort(c)
-	if err != nil {
-		return err
-	}
-	v, err := h.loadDebate(c, d, sortBy)
+	d, v, sortBy, err := h.debateByParam(c, "slug")
 	if err != nil {
 		return err
 	}
@@ -407,27 +406,13 @@ func (h *handler) renderDebate(c *fiber.Ctx, status int, notice, problem string,
 	data := debatePageData{Debate: v, Sort: string(sortBy), Notice: notice, Problem: problem, Errors: errs, Form: form,
 		CanPost:     u != nil && v.State == "open" && u.BlockedAt == nil,
 		CanModerate: u != nil && (u.Role == store.RoleModerator || u.Role == store.RoleAdmin)}
-	if u != nil && u.Role == store.RoleOfficial {
-		data.IsOfficial, _ = h.isInvited(c, u, d.ID)
+	if u != nil {
+		if data.IsOfficial, err = h.debates.IsInvitedOfficial(c.UserContext(), u, d.ID); err != nil {
+			return err
+		}
 	}
 	c.Status(status)
 	return h.render(c, "debate", v.Title, data)
-}
-
-func (h *handler) isInvited(c *fiber.Ctx, u *store.User, debateID int64) (bool, error) {
-	if u.DepartmentID == nil {
-		return false, nil
-	}
-	deps, err := h.store.DebateDepartments(c.UserContext(), debateID)
-	if err != nil {
-		return false, err
-	}
-	for _, d := range deps {
-		if d.ID == *u.DepartmentID {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // postHTML is POST /debates/:slug/posts.

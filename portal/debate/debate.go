@@ -204,7 +204,7 @@ func (s *Service) Post(ctx context.Context, u *store.User, debateID int64, in Po
 	if d.State(s.now()) != "open" {
 		return nil, ErrNotOpen
 	}
-	official, err := s.isInvitedOfficial(ctx, u, d.ID)
+	official, err := s.IsInvitedOfficial(ctx, u, d.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -247,9 +247,9 @@ func (s *Service) Post(ctx context.Context, u *store.User, debateID int64, in Po
 	return p, nil
 }
 
-// isInvitedOfficial reports whether u is an official of a department invited
+// IsInvitedOfficial reports whether u is an official of a department invited
 // to the debate.
-func (s *Service) isInvitedOfficial(ctx context.Context, u *store.User, debateID int64) (bool, error) {
+func (s *Service) IsInvitedOfficial(ctx context.Context, u *store.User, debateID int64) (bool, error) {
 	if u.Role != store.RoleOfficial || u.DepartmentID == nil {
 		return false, nil
 	}
