@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"jindianzi/search"
+	"jindianzi/search/searchtest"
 )
 
 // testTok is the process-wide jieba, opened once for the test binary:
@@ -13,21 +13,13 @@ import (
 var testTok Tokenizer
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "jindianzi-classify-test-")
+	seg, err := searchtest.Open()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	seg, err := search.OpenSegmenter(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	testTok = seg
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	searchtest.Main(m)
 }
 
 // loadMessages reads the real labelled messages, skipping the test when

@@ -18,19 +18,25 @@ var (
 	err  error
 )
 
-// Segmenter returns the shared segmenter, installing the embedded
-// dictionaries in a temporary directory on first use.
-func Segmenter(tb testing.TB) *search.Segmenter {
-	tb.Helper()
+// Open returns the shared segmenter, installing the embedded dictionaries
+// in a temporary directory on first use (for TestMain, which has no TB).
+func Open() (*search.Segmenter, error) {
 	once.Do(func() {
 		if dir, err = os.MkdirTemp("", "jindianzi-test-dict-"); err == nil {
 			seg, err = search.OpenSegmenter(dir)
 		}
 	})
+	return seg, err
+}
+
+// Segmenter is Open for a test: a failure fails the test.
+func Segmenter(tb testing.TB) *search.Segmenter {
+	tb.Helper()
+	s, err := Open()
 	if err != nil {
 		tb.Fatalf("searchtest: open segmenter: %v", err)
 	}
-	return seg
+	return s
 }
 
 // Main runs the tests and removes the dictionaries afterwards; call it from
