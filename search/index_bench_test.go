@@ -14,8 +14,8 @@ import (
 var messagesCSV = filepath.Join("..", "..", "shared", "data", "messages.csv")
 
 // loadMessages reads the title and body of every row of messagesCSV as Docs,
-// skipping the benchmark when the file is absent.
-func loadMessages(b *testing.B) []Doc {
+// skipping the benchmark or test when the file is absent.
+func loadMessages(b testing.TB) []Doc {
 	b.Helper()
 	f, err := os.Open(messagesCSV)
 	if err != nil {

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -27,7 +26,7 @@ func TestScale(t *testing.T) {
 	if dir == "" {
 		t.Skip("set JDZ_SCALE to a directory for a 100,000-document index")
 	}
-	docs := messageDocs(t)
+	docs := loadMessages(t)
 	seg := testSegmenter(t)
 	path := filepath.Join(dir, "index100k")
 	_, statErr := os.Stat(path)
@@ -107,25 +106,3 @@ func TestScale(t *testing.T) {
 	})
 }
 
-// messageDocs is loadMessages for tests: the messages' titles and bodies.
-func messageDocs(t *testing.T) []Doc {
-	t.Helper()
-	f, err := os.Open(messagesCSV)
-	if err != nil {
-		t.Skipf("no %s: %v", messagesCSV, err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
-	docs := make([]Doc, 0, len(rows)-1)
-	for i, r := range rows[1:] {
-		docs = append(docs, Doc{ID: strconv.Itoa(i), Title: r[col["title"]], Body: r[col["body"]], Status: "published"})
-	}
-	return docs
-}
