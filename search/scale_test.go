@@ -105,4 +105,3 @@ func TestScale(t *testing.T) {
 		return nil
 	})
 }
-
