@@ -62,24 +62,7 @@ func (f *ideasFixture) bearer(name string, role store.Role) *client {
 // response sets (as client.do does for forms).
 func (f *ideasFixture) do(c *client, req *http.Request, header http.Header) *response {
 	f.t.Helper()
-	for k, vs := range c.header {
-		req.Header[k] = vs
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	for name, value := range c.cookies {
-		req.AddCookie(&http.Cookie{Name: name, Value: value})
-	}
-	res := send(f.t, f.app, req)
-	for _, ck := range res.cookies {
-		if ck.Value == "" || ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) {
-			delete(c.cookies, ck.Name)
-		} else {
-			c.cookies[ck.Name] = ck.Value
-		}
-	}
-	return res
+	return c.send(req, header)
 }
 
 // json sends body as JSON: []byte is sent as is, anything else marshalled.

@@ -208,6 +208,13 @@ func (c *client) do(method, target string, form url.Values, header http.Header) 
 	if form != nil {
 		req.Header.Set(fiber.HeaderContentType, fiber.MIMEApplicationForm)
 	}
+	return c.send(req, header)
+}
+
+// send sends a prepared request with the client's headers, the extra
+// header and its cookies, and keeps the cookies the response sets.
+func (c *client) send(req *http.Request, header http.Header) *response {
+	c.t.Helper()
 	for k, vs := range c.header {
 		req.Header[k] = vs
 	}
