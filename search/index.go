@@ -203,11 +203,13 @@ func (x *Index) Index(docs ...Doc) error {
 	}
 	err := x.use(func(idx bleve.Index) error {
 		b := idx.NewBatch()
+		im := idx.Mapping()
 		for _, d := range docs {
-			if d.ID == "" {
-				return bleve.ErrorEmptyID
+			doc, err := ideaDocument(im, d)
+			if err != nil {
+				return err
 			}
-			if err := b.Index(d.ID, toIdeaDoc(d)); err != nil {
+			if err := b.IndexAdvanced(doc); err != nil {
 				return fmt.Errorf("document %s: %w", d.ID, err)
 			}
 		}

@@ -205,11 +205,13 @@ func (x *Index) applyAfter(from int64, docs []Doc, deletes []string, cursor int6
 // apply writes docs, deletes and the cursor to idx in one batch.
 func apply(idx bleve.Index, docs []Doc, deletes []string, cursor int64) error {
 	b := idx.NewBatch()
+	im := idx.Mapping()
 	for _, d := range docs {
-		if d.ID == "" {
-			return errors.New("search: document without an id")
+		doc, err := ideaDocument(im, d)
+		if err != nil {
+			return err
 		}
-		if err := b.Index(d.ID, toIdeaDoc(d)); err != nil {
+		if err := b.IndexAdvanced(doc); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/document"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // textTerm is one term cut from folded text by textCutter: folded[start:end],
@@ -235,6 +237,91 @@ func (a *textAnalyzer) Analyze(input []byte) analysis.TokenStream {
 	marker.Type = analysis.Single
 	stream[len(terms)] = marker
 	return stream
+}
+
+// termFrequencies cuts input as textAnalyzer.Analyze does and counts its
+// terms straight into Bleve's term frequencies. For a field without term
+// vectors (NewMapping's title and body) that is what Bleve's TextField makes
+// of textAnalyzer's tokens with analysis.TokenFrequency — the same terms,
+// frequencies and length (the number of terms with the marker, from which
+// the segment derives the norm) — without a Token per term or a string per
+// map key: keys are slices of the folded text, terms of one copy of it,
+// and the TokenFreqs come from one slab.
+func (c *textCutter) termFrequencies(input []byte) (int, index.TokenFrequencies) {
+	text := Fold(string(input))
+	terms := c.cut(text, make([]textTerm, 0, len(text)/2), true)
+	if len(terms) == 0 {
+		return 0, index.TokenFrequencies{} // as TokenFrequency makes of no tokens
+	}
+	buf := []byte(text)
+	freqs := make(index.TokenFrequencies, len(terms)/2)
+	slab := make([]index.TokenFreq, 0, len(terms)+1) // never grows: freqs points into it
+	add := func(key string, term []byte) {
+		if tf := freqs[key]; tf != nil {
+			tf.SetFrequency(tf.Frequency() + 1)
+			return
+		}
+		slab = append(slab, index.TokenFreq{Term: term})
+		tf := &slab[len(slab)-1]
+		tf.SetFrequency(1)
+		freqs[key] = tf
+	}
+	for _, t := range terms {
+		if t.canon != "" {
+			add(t.canon, []byte(t.canon))
+			continue
+		}
+		add(text[t.start:t.end], buf[t.start:t.end:t.end])
+	}
+	n := len(terms) + 1
+	marker := lengthTerm(n)
+	add(marker, []byte(marker))
+	return n, freqs
+}
+
+// textField is a field analysed by TextAnalyzerName, as Bleve's mapping
+// builds it (name, value, options), whose Analyze fills the term
+// frequencies with textCutter.termFrequencies instead of going through
+// tokens. newTextField returns it only for fields without term vectors and
+// with frequencies and norms, the case where both ways index the same.
+type textField struct {
+	*document.TextField
+	cut    *textCutter
+	length int
+	freqs  index.TokenFrequencies
+}
+
+// newTextField returns f as a textField when f is analysed by
+// TextAnalyzerName's analyzer and indexed without term vectors or
+// SkipFreqNorm, and f itself otherwise.
+func newTextField(f *document.TextField) document.Field {
+	a, ok := f.Analyzer().(*textAnalyzer)
+	opts := f.Options()
+	if !ok || opts.IncludeTermVectors() || opts.SkipFreqNorm() || !opts.IsIndexed() {
+		return f
+	}
+	return &textField{TextField: f, cut: a.cut}
+}
+
+// Analyze implements index.Field.
+func (f *textField) Analyze() {
+	f.length, f.freqs = f.cut.termFrequencies(f.Value())
+}
+
+// AnalyzedLength implements index.Field.
+func (f *textField) AnalyzedLength() int { return f.length }
+
+// AnalyzedTokenFrequencies implements index.Field.
+func (f *textField) AnalyzedTokenFrequencies() index.TokenFrequencies { return f.freqs }
+
+// Size implements document.Field: the embedded field's size counts no
+// frequencies, since it never analysed.
+func (f *textField) Size() int {
+	n := f.TextField.Size()
+	if f.freqs != nil {
+		n += f.freqs.Size()
+	}
+	return n
 }
 
 // queryTerm is a distinct term of a query and how often the query holds it.

@@ -1,0 +1,219 @@
+package search
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// TestIdeaDocumentMatchesMapping checks that ideaDocument gives Bleve
+// exactly what Batch.Index would: the same fields with the same names,
+// values and options, and for the title and body the same length and term
+// frequencies as Bleve's TextField analysed with TextAnalyzerName. Search
+// results depend on nothing else the documents carry.
+func TestIdeaDocumentMatchesMapping(t *testing.T) {
+	testSegmenter(t)
+	im := NewMapping()
+	docs := documentTestDocs(t)
+
+	replaced := 0
+	for _, d := range docs {
+		want := document.NewDocument(d.ID)
+		if err := im.MapDocument(want, toIdeaDoc(d)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ideaDocument(im, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Fields) != len(want.Fields) || len(got.CompositeFields) != len(want.CompositeFields) {
+			t.Fatalf("doc %s: %d fields and %d composites, want %d and %d", d.ID,
+				len(got.Fields), len(got.CompositeFields), len(want.Fields), len(want.CompositeFields))
+		}
+		for i, wf := range want.Fields {
+			gf := got.Fields[i]
+			if _, ok := gf.(*textField); ok {
+				replaced++
+			}
+			if gf.Name() != wf.Name() || gf.Options() != wf.Options() || gf.EncodedFieldType() != wf.EncodedFieldType() ||
+				!bytes.Equal(gf.Value(), wf.Value()) || gf.NumPlainTextBytes() != wf.NumPlainTextBytes() ||
+				!reflect.DeepEqual(gf.ArrayPositions(), wf.ArrayPositions()) {
+				t.Fatalf("doc %s field %d: %T %s %v, want %T %s %v", d.ID, i, gf, gf.Name(), gf.Options(), wf, wf.Name(), wf.Options())
+			}
+			gf.Analyze()
+			wf.Analyze()
+			if gf.AnalyzedLength() != wf.AnalyzedLength() {
+				t.Errorf("doc %s field %s: length %d, want %d", d.ID, wf.Name(), gf.AnalyzedLength(), wf.AnalyzedLength())
+			}
+			if diff := freqDiff(gf.AnalyzedTokenFrequencies(), wf.AnalyzedTokenFrequencies()); diff != "" {
+				t.Errorf("doc %s field %s: %s", d.ID, wf.Name(), diff)
+			}
+		}
+	}
+	if replaced != 2*len(docs) {
+		t.Errorf("%d text fields analysed directly, want title and body of %d documents", replaced, len(docs))
+	}
+}
+
+// documentTestDocs returns documents with edge cases (no text, no terms,
+// synonyms, traditional and full-width characters, lone characters, every
+// keyword field, a date), the rows of testdata/eval.csv and, when present,
+// the messages.
+func documentTestDocs(t testing.TB) []Doc {
+	created := time.Date(2024, 3, 5, 8, 0, 0, 0, time.UTC)
+	docs := []Doc{
+		{ID: "empty"},
+		{ID: "punct", Title: "，。！？  ……", Body: "\x00\x01 —— ＊"},
+		{ID: "mixed", Title: "ABC停车难，电动车123", Body: "电瓶车在楼道里充电；臺灣的朋友說ｅ＋́x a7 2019年", Theme: "交通",
+			Campaign: "c1", Region: "鼓楼区", Status: "published", Kind: "debate_post", Created: created, Supports: 12},
+		{ID: "lone", Title: "路", Body: "a 路 b 灯 c"},
+	}
+	f, err := os.Open(filepath.Join("testdata", "eval.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows[1:] {
+		docs = append(docs, Doc{ID: r[0], Title: r[1], Body: r[2], Status: "published"})
+	}
+	if _, err := os.Stat(messagesCSV); err == nil {
+		docs = append(docs, loadMessages(t)...)
+	}
+
+	return docs
+}
+
+// TestIdeaDocumentIndexesAsMapping indexes the same documents with
+// Batch.Index and with ideaDocument and compares what the index holds:
+// every term of the text and keyword fields with its document frequency
+// and, per document, frequency and norm. (Bleve numbers a segment's
+// documents in the order analysis finishes, so postings are compared as
+// sets.)
+func TestIdeaDocumentIndexesAsMapping(t *testing.T) {
+	testSegmenter(t)
+	docs := documentTestDocs(t)
+	if len(docs) > 600 {
+		docs = docs[:600]
+	}
+	build := func(direct bool) map[string]string {
+		idx, err := newBleveIndex(filepath.Join(t.TempDir(), "index"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer idx.Close()
+		for j := 0; j < len(docs); j += 200 {
+			b := idx.NewBatch()
+			for _, d := range docs[j:min(j+200, len(docs))] {
+				if !direct {
+					err = b.Index(d.ID, toIdeaDoc(d))
+				} else if doc, derr := ideaDocument(idx.Mapping(), d); derr != nil {
+					err = derr
+				} else {
+					err = b.IndexAdvanced(doc)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := idx.Batch(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return indexPostings(t, idx)
+	}
+	want, got := build(false), build(true)
+	if len(got) != len(want) {
+		t.Fatalf("%d terms, want %d", len(got), len(want))
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Fatalf("%s: postings %s, want %s", k, got[k], w)
+		}
+	}
+	t.Logf("%d documents, %d terms the same", len(docs), len(want))
+}
+
+// indexPostings lists, for every term of idx's text and keyword fields, its
+// document count and its postings (document id, frequency, norm), sorted.
+func indexPostings(t *testing.T, idx bleve.Index) map[string]string {
+	t.Helper()
+	adv, err := idx.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	out := map[string]string{}
+	for _, field := range []string{FieldTitle, FieldBody, FieldTheme, FieldCampaign, FieldRegion, FieldStatus, FieldKind} {
+		fd, err := r.FieldDict(field)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for e, err := fd.Next(); e != nil; e, err = fd.Next() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			tfr, err := r.TermFieldReader(context.Background(), []byte(e.Term), field, true, true, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var postings []string
+			var m index.TermFieldDoc
+			for p, err := tfr.Next(&m); p != nil; p, err = tfr.Next(&m) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				id, err := r.ExternalID(p.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				postings = append(postings, fmt.Sprintf("%s:%d:%v", id, p.Freq, p.Norm))
+			}
+			tfr.Close()
+			slices.Sort(postings)
+			out[field+"/"+e.Term] = fmt.Sprint(e.Count, postings)
+		}
+		fd.Close()
+	}
+	return out
+}
+
+// freqDiff describes the first difference between two term frequency maps,
+// or returns "".
+func freqDiff(got, want index.TokenFrequencies) string {
+	if (got == nil) != (want == nil) || len(got) != len(want) {
+		return fmt.Sprintf("%d terms, want %d", len(got), len(want))
+	}
+	for k, w := range want {
+		g := got[k]
+		switch {
+		case g == nil:
+			return fmt.Sprintf("missing term %q", k)
+		case !bytes.Equal(g.Term, w.Term) || string(g.Term) != k:
+			return fmt.Sprintf("term %q has bytes %q", k, g.Term)
+		case g.Frequency() != w.Frequency():
+			return fmt.Sprintf("term %q: frequency %d, want %d", k, g.Frequency(), w.Frequency())
+		case len(g.Locations) != len(w.Locations):
+			return fmt.Sprintf("term %q: %d locations, want %d", k, len(g.Locations), len(w.Locations))
+		}
+	}
+	return ""
+}
