@@ -3,12 +3,14 @@ package search
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -28,6 +30,12 @@ type Request struct {
 	PerPage  int
 	// Facets asks for counts per theme, campaign, region and status.
 	Facets bool
+	// PageOnly says the caller needs the page of hits and not the total,
+	// as the similar-ideas lookup does. A search by relevance without
+	// facets then skips the documents that cannot make the page (see
+	// bm25Searcher.SetThreshold), and Result.Total counts only the
+	// matches it looked at: a lower bound.
+	PageOnly bool
 }
 
 // FieldKind is the keyword field telling ideas from debate posts.
@@ -134,28 +142,44 @@ func phraseQuery(text string) query.Query {
 	return PhraseQuery(text)
 }
 
-// toQuery builds the Bleve query for a request.
-func (x *Index) toQuery(r Request) query.Query {
+// builtQuery is the Bleve query for a request, and what Search needs to know
+// of it.
+type builtQuery struct {
+	query.Query
+	// text is the query's BM25 part, when the request has words.
+	text *textQuery
+	// onlyText says that the text part alone scores: no phrases, whose
+	// scores would add to it.
+	onlyText bool
+}
+
+// toQuery builds the Bleve query for a request. Filters (kind, campaign,
+// theme, region, status, dates) go in the BooleanQuery's Filter: they
+// narrow the matches without adding to their scores.
+func (x *Index) toQuery(r Request) builtQuery {
 	p := ParseQuery(r.Text)
-	var must []query.Query
-	hasText := strings.TrimSpace(p.Words) != "" || len(p.Phrases) > 0
+	var out builtQuery
+	var must, filters []query.Query
 	if strings.TrimSpace(p.Words) != "" {
-		must = append(must, x.BuildQuery(p.Words))
+		q := x.BuildQuery(p.Words)
+		out.text, _ = q.(*textQuery)
+		must = append(must, q)
 	}
 	for _, ph := range p.Phrases {
 		must = append(must, phraseQuery(ph))
 	}
+	out.onlyText = out.text != nil && len(must) == 1
 	term := func(field, value string) query.Query {
 		q := bleve.NewTermQuery(value)
 		q.SetField(field)
 		return q
 	}
 	if r.Kind != "" {
-		must = append(must, term(FieldKind, r.Kind))
+		filters = append(filters, term(FieldKind, r.Kind))
 	}
-	for field, v := range map[string]string{FieldCampaign: r.Campaign, FieldTheme: r.Theme, FieldRegion: r.Region} {
-		if v != "" {
-			must = append(must, term(field, v))
+	for _, f := range []struct{ field, value string }{{FieldCampaign, r.Campaign}, {FieldTheme, r.Theme}, {FieldRegion, r.Region}} {
+		if f.value != "" {
+			filters = append(filters, term(f.field, f.value))
 		}
 	}
 	if len(r.Statuses) > 0 {
@@ -163,7 +187,7 @@ func (x *Index) toQuery(r Request) query.Query {
 		for _, s := range r.Statuses {
 			any = append(any, term(FieldStatus, s))
 		}
-		must = append(must, bleve.NewDisjunctionQuery(any...))
+		filters = append(filters, bleve.NewDisjunctionQuery(any...))
 	}
 	if !r.From.IsZero() || !r.To.IsZero() {
 		var from, to time.Time
@@ -176,9 +200,9 @@ func (x *Index) toQuery(r Request) query.Query {
 		inclusive := true
 		q := bleve.NewDateRangeInclusiveQuery(from, to, &inclusive, &inclusive)
 		q.SetField(FieldCreated)
-		must = append(must, q)
+		filters = append(filters, q)
 	}
-	if !hasText {
+	if len(must) == 0 {
 		must = append(must, bleve.NewMatchAllQuery())
 	}
 	b := bleve.NewBooleanQuery()
@@ -186,7 +210,16 @@ func (x *Index) toQuery(r Request) query.Query {
 	for _, ex := range p.Excluded {
 		b.AddMustNot(phraseQuery(ex))
 	}
-	return b
+	out.onlyText = out.onlyText && len(p.Excluded) == 0
+	switch len(filters) {
+	case 0:
+	case 1:
+		b.AddFilter(filters[0])
+	default:
+		b.AddFilter(bleve.NewConjunctionQuery(filters...))
+	}
+	out.Query = b
+	return out
 }
 
 // Search runs a request and returns one page of ids with facet counts.
@@ -197,20 +230,33 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if r.Page < 1 {
 		r.Page = 1
 	}
-	req := bleve.NewSearchRequestOptions(x.toQuery(r), r.PerPage, (r.Page-1)*r.PerPage, false)
+	q := x.toQuery(r)
+	if r.PageOnly && !r.Facets && q.onlyText && (r.Sort == "" || r.Sort == SortRelevance) {
+		var res *Result
+		err := x.use(func(idx bleve.Index) error {
+			var err error
+			res, err = topHits(ctx, idx, q, (r.Page-1)*r.PerPage, r.PerPage)
+			return err
+		})
+		return res, err
+	}
+	req := bleve.NewSearchRequestOptions(q, r.PerPage, (r.Page-1)*r.PerPage, false)
 	text := ParseQuery(r.Text)
 	empty := strings.TrimSpace(text.Words) == "" && len(text.Phrases) == 0
+	// Ties keep index order, which is stable for a given index snapshot:
+	// sorting on the id would load the id of every match, not just of the
+	// page's (at 100,000 ideas that is most of a search's time).
 	switch r.Sort {
 	case "", SortRelevance:
 		if empty {
-			req.SortBy([]string{"-" + FieldCreated, "_id"})
+			req.SortBy([]string{"-" + FieldCreated})
 		} else {
-			req.SortBy([]string{"-_score", "-" + FieldCreated, "_id"})
+			req.SortBy([]string{"-_score"})
 		}
 	case SortNewest:
-		req.SortBy([]string{"-" + FieldCreated, "_id"})
+		req.SortBy([]string{"-" + FieldCreated})
 	case SortSupported:
-		req.SortBy([]string{"-" + FieldSupports, "-_score", "_id"})
+		req.SortBy([]string{"-" + FieldSupports, "-_score", "-" + FieldCreated})
 	default:
 		return nil, ErrBadSort
 	}
@@ -247,6 +293,112 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 			}
 			out.Facets[name] = counts
 		}
+	}
+	return out, nil
+}
+
+// topHits returns the page of q's best documents after skip, by score with
+// ties in index order, as Bleve's collector would, but tells the text
+// searcher the score a document must beat whenever the page's worst score
+// rises (bm25Searcher.SetThreshold), so that it skips what cannot make the
+// page. Total is how many matches it looked at. q.text must be the only
+// part of q that scores (q.onlyText).
+func topHits(ctx context.Context, idx bleve.Index, q builtQuery, skip, size int) (*Result, error) {
+	k := skip + size
+	var bm *bm25Searcher
+	text := *q.text
+	text.opened = func(s *bm25Searcher) { bm = s }
+	b := *q.Query.(*query.BooleanQuery)
+	b.Must = query.NewConjunctionQuery([]query.Query{&text})
+	adv, err := idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	s, err := b.Searcher(ctx, r, idx.Mapping(), search.SearcherOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+k+1, 0)}
+	// best is a heap of the best k so far, the worst at the root.
+	var best []*search.DocumentMatch
+	worse := func(a, b *search.DocumentMatch) bool {
+		if a.Score != b.Score {
+			return a.Score < b.Score
+		}
+		return docNum(a.IndexInternalID) > docNum(b.IndexInternalID)
+	}
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(best) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(best) && worse(best[r], best[l]) {
+				m = r
+			}
+			if !worse(best[m], best[i]) {
+				return
+			}
+			best[i], best[m] = best[m], best[i]
+			i = m
+		}
+	}
+	var total uint64
+	for {
+		if total%1024 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		dm, err := s.Next(sctx)
+		if err != nil {
+			return nil, err
+		}
+		if dm == nil {
+			break
+		}
+		total++
+		switch {
+		case len(best) < k:
+			best = append(best, dm)
+			for i := len(best) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !worse(best[i], best[p]) {
+					break
+				}
+				best[i], best[p] = best[p], best[i]
+				i = p
+			}
+		case worse(best[0], dm):
+			sctx.DocumentMatchPool.Put(best[0])
+			best[0] = dm
+			down(0)
+		default:
+			sctx.DocumentMatchPool.Put(dm)
+			continue
+		}
+		if len(best) == k && bm != nil {
+			bm.SetThreshold(best[0].Score)
+		}
+	}
+	slices.SortFunc(best, func(a, b *search.DocumentMatch) int {
+		if worse(a, b) {
+			return 1
+		}
+		return -1
+	})
+	out := &Result{Total: total, Hits: []Hit{}}
+	for _, dm := range best[min(skip, len(best)):] {
+		id, err := r.ExternalID(dm.IndexInternalID)
+		if err != nil {
+			return nil, err
+		}
+		out.Hits = append(out.Hits, Hit{ID: id, Score: dm.Score})
 	}
 	return out, nil
 }

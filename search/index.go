@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -246,11 +247,15 @@ func (x *Index) SearchIDs(text string, limit int) ([]string, error) {
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	req := bleve.NewSearchRequestOptions(x.BuildQuery(text), limit, 0, false)
-
+	tq, ok := x.BuildQuery(text).(*textQuery)
+	if !ok {
+		return []string{}, nil // no word to search for
+	}
+	b := bleve.NewBooleanQuery()
+	b.AddMust(tq)
 	var ids []string
 	err := x.use(func(idx bleve.Index) error {
-		res, err := idx.Search(req)
+		res, err := topHits(context.Background(), idx, builtQuery{Query: b, text: tq, onlyText: true}, 0, limit)
 		if err != nil {
 			return err
 		}

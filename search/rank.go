@@ -56,6 +56,10 @@ type textQuery struct {
 	fields []weightedField
 	boost  float64
 	phrase bool
+	// opened, when set, is told of the searcher Searcher makes, so that a
+	// collector of the best few documents can pass it its threshold (see
+	// bm25Searcher.SetThreshold).
+	opened func(*bm25Searcher)
 }
 
 // weightedField is a field searched by textQuery and its weight.
@@ -93,6 +97,9 @@ func (q *textQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping
 	if err := s.open(ctx, r, q.fields); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if q.opened != nil {
+		q.opened(s)
 	}
 	return s, nil
 }
@@ -254,16 +261,25 @@ type bm25Searcher struct {
 	// matched the current document.
 	requireAll bool
 	need, seen []int
+
+	// theta, once a collector has set it (SetThreshold), is the score a
+	// document must exceed to be worth returning, divided by the boost;
+	// order lists the terms by weight, lightest first, and lazyTerms is how
+	// many of them are lazy.
+	theta     float64
+	order     []int
+	lazyTerms int
 }
 
 // minCoverage is the share of a query's weight (its terms' n(t)·idf(t))
 // that a document's terms must reach to match: Lucene's "minimum should
 // match", by weight. With words, pairs and characters in one field, nearly
 // every document shares some pair or character with a query; measured,
-// 10% leaves every ranking as it was and cuts the matches of a title query
-// on messages.csv from 2,718 documents to 266 (ANALYSIS.md), which is what
-// totals, facets and sorting then work on.
-const minCoverage = 0.1
+// 15% leaves every ranking as it was on both data sets (20% loses recall)
+// and cuts the matches of a title query on messages.csv from 2,718
+// documents to about 200 (ANALYSIS.md), which is what totals, facets and
+// sorting then work on.
+const minCoverage = 0.15
 
 // termCursor walks the postings of one term in one field.
 type termCursor struct {
@@ -337,28 +353,19 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 			total += s.weights[ti]
 		}
 	}
-	lazy := make([]bool, len(s.terms))
+	s.order = make([]int, len(s.terms))
+	for i := range s.order {
+		s.order[i] = i
+	}
+	sort.SliceStable(s.order, func(a, b int) bool { return s.weights[s.order[a]] < s.weights[s.order[b]] })
 	if !s.requireAll {
 		s.minCover = minCoverage * total
-		// The lightest terms, while together below minCover.
-		order := make([]int, len(s.terms))
-		for i := range order {
-			order[i] = i
-		}
-		sort.Slice(order, func(a, b int) bool { return s.weights[order[a]] < s.weights[order[b]] })
-		var sum float64
-		for _, ti := range order {
-			if sum+s.weights[ti] >= s.minCover {
-				break
-			}
-			sum += s.weights[ti]
-			lazy[ti] = true
-		}
+		s.lazyTerms = s.lazyPrefix()
 	}
-	for ti := range s.terms {
-		if lazy[ti] {
-			s.lazySum += s.weights[ti]
-		}
+	lazy := make([]bool, len(s.terms))
+	for _, ti := range s.order[:s.lazyTerms] {
+		lazy[ti] = true
+		s.lazySum += s.weights[ti]
 	}
 	for _, c := range s.all {
 		s.count += c.reader.Count()
@@ -373,9 +380,74 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 			return err
 		}
 	}
-	sort.SliceStable(s.lazy, func(a, b int) bool { return s.weights[s.lazy[a].term] > s.weights[s.lazy[b].term] })
+	s.sortLazy()
 	s.init()
 	return nil
+}
+
+// lazyPrefix returns how many of the lightest terms (s.order) are lazy:
+// as many as cannot make a match on their own, because together they weigh
+// less than minCover or could not score above theta even at their largest
+// (a term scores less than its weight × (k1 + 1), the limit of BM25's
+// saturation). This is MaxScore's split into essential and non-essential
+// terms (Turtle and Flood 1995), for both conditions at once.
+func (s *bm25Searcher) lazyPrefix() int {
+	var sum float64
+	for i, ti := range s.order {
+		w := s.weights[ti]
+		if sum+w >= s.minCover && (sum+w)*(bm25K1+1) >= s.theta {
+			return i
+		}
+		sum += w
+	}
+	return len(s.order)
+}
+
+// sortLazy orders the lazy cursors heaviest first, and a term's cursors
+// together.
+func (s *bm25Searcher) sortLazy() {
+	sort.SliceStable(s.lazy, func(a, b int) bool {
+		wa, wb := s.weights[s.lazy[a].term], s.weights[s.lazy[b].term]
+		if wa != wb {
+			return wa > wb
+		}
+		return s.lazy[a].term < s.lazy[b].term
+	})
+}
+
+// SetThreshold tells the searcher that only documents scoring above theta
+// are still wanted: a collector of the best k documents passes its k-th
+// score once it holds k. The searcher then skips documents that cannot
+// score above it, without reading the postings of the terms that could not
+// lift them there, and Next returns only documents above theta, so Count
+// and the collector's total no longer count every match. A phrase query
+// ignores it. theta must not decrease.
+func (s *bm25Searcher) SetThreshold(theta float64) {
+	if s.requireAll || s.boost <= 0 {
+		return
+	}
+	theta /= s.boost
+	if theta <= s.theta {
+		return
+	}
+	s.theta = theta
+	n := s.lazyPrefix()
+	if n <= s.lazyTerms {
+		return
+	}
+	for _, ti := range s.order[s.lazyTerms:n] {
+		s.lazySum += s.weights[ti]
+		for _, c := range s.all {
+			if c.term == ti && !c.lazy {
+				// Its position stays; Next moves it on from there.
+				c.lazy = true
+				s.lazy = append(s.lazy, c)
+			}
+		}
+	}
+	s.lazyTerms = n
+	s.sortLazy()
+	s.init()
 }
 
 // next moves c to its next posting.
@@ -480,9 +552,18 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 		// The lazy terms, while they can still make the document a match
 		// (a term's cursors in both fields count its weight twice here,
 		// which only stops later).
+		//
+		// With a threshold, also while the document can still score
+		// above it: bound is its score so far plus the most each lazy
+		// term not yet looked at, or already found, could add.
 		covered, rest := s.covered(), 2*s.lazySum
+		pruning := s.theta > 0 && !s.noScore
+		var bound, found float64
+		if pruning {
+			bound = s.partialScore()
+		}
 		for _, c := range s.lazy {
-			if covered+rest < s.minCover {
+			if covered+rest < s.minCover || pruning && bound+(rest+found)*(bm25K1+1) <= s.theta {
 				break
 			}
 			w := s.weights[c.term]
@@ -497,6 +578,7 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 				if s.x[c.term] == 0 {
 					covered += w
 				}
+				found += w
 				s.add(c)
 			}
 		}
@@ -504,10 +586,21 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 			s.reset()
 			continue
 		}
+		var score float64
+		if !s.noScore {
+			score = s.partialScore()
+		}
+		if pruning && score <= s.theta {
+			s.reset()
+			continue
+		}
 		dm := ctx.DocumentMatchPool.Get()
 		dm.IndexInternalID = append(dm.IndexInternalID[:0], s.id...)
 		if !s.noScore {
-			dm.Score = s.score(dm)
+			dm.Score = s.boost * score
+			if s.explain {
+				s.explainScore(dm)
+			}
 		}
 		s.reset()
 		return dm, nil
@@ -537,30 +630,31 @@ func (s *bm25Searcher) covered() float64 {
 	return sum
 }
 
-// score adds up the touched terms' BM25F contributions (and explains them
-// when asked).
-func (s *bm25Searcher) score(dm *search.DocumentMatch) float64 {
-	// In query order, so that equal documents get equal scores whatever
-	// order their postings came in.
+// partialScore adds up the BM25F contributions of the terms touched so
+// far, without the boost. The terms are added in query order, so that
+// equal documents get equal scores whatever order their postings came in.
+func (s *bm25Searcher) partialScore() float64 {
 	slices.Sort(s.touched)
 	var sum float64
+	for _, t := range s.touched {
+		x := s.x[t]
+		sum += s.weights[t] * x * (bm25K1 + 1) / (bm25K1 + x)
+	}
+	return sum
+}
+
+// explainScore sets dm's explanation of its score: one part per touched
+// term.
+func (s *bm25Searcher) explainScore(dm *search.DocumentMatch) {
 	var parts []*search.Explanation
 	for _, t := range s.touched {
 		x := s.x[t]
-		v := s.weights[t] * x * (bm25K1 + 1) / (bm25K1 + x)
-		sum += v
-		if s.explain {
-			parts = append(parts, &search.Explanation{
-				Value:   v,
-				Message: fmt.Sprintf("bm25f(term=%q, n=%d, idf=%.3f, x=%.3f)", s.terms[t].term, s.terms[t].count, s.idfs[t], x),
-			})
-		}
+		parts = append(parts, &search.Explanation{
+			Value:   s.weights[t] * x * (bm25K1 + 1) / (bm25K1 + x),
+			Message: fmt.Sprintf("bm25f(term=%q, n=%d, idf=%.3f, x=%.3f)", s.terms[t].term, s.terms[t].count, s.idfs[t], x),
+		})
 	}
-	sum *= s.boost
-	if s.explain {
-		dm.Expl = &search.Explanation{Value: sum, Message: fmt.Sprintf("sum of, × boost %g:", s.boost), Children: parts}
-	}
-	return sum
+	dm.Expl = &search.Explanation{Value: dm.Score, Message: fmt.Sprintf("sum of, × boost %g:", s.boost), Children: parts}
 }
 
 // reset clears the scratch of the document just scored.

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,31 +78,72 @@ func TestScale(t *testing.T) {
 	}
 	t.Logf("%d documents", n)
 
-	measure := func(name string, run func(text string) error) {
-		var lat []time.Duration
-		for i := range 300 {
-			start := time.Now()
-			if err := run(docs[(i*7)%len(docs)].Title); err != nil {
-				t.Fatal(err)
-			}
-			lat = append(lat, time.Since(start))
-		}
-		slices.Sort(lat)
-		t.Logf("%s: p50 %v p95 %v max %v", name, lat[len(lat)/2].Round(10*time.Microsecond),
-			lat[len(lat)*95/100].Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
+	// The queries: every seventh title (long queries, about 40 distinct
+	// terms each), and the same titles' two top keywords (what a resident
+	// types into a search box).
+	var titles, keywords []string
+	for i := 0; i < len(docs); i += 7 {
+		titles = append(titles, docs[i].Title)
+		keywords = append(keywords, strings.Join(seg.Extract(docs[i].Title, 2), " "))
 	}
-	measure("SearchIDs top 10", func(text string) error {
-		_, err := idx.SearchIDs(text, 10)
-		return err
-	})
-	measure("Search with a status filter and facets", func(text string) error {
-		_, err := idx.Search(t.Context(), Request{Text: text, Statuses: []string{"published"}, Facets: true})
-		return err
-	})
-	measure("Highlight of 10 bodies", func(text string) error {
-		for i := range 10 {
-			Highlight(seg, docs[i].Body, text, 120)
+	bodies := map[string]string{}
+	for _, d := range docs {
+		bodies[d.ID] = d.Body
+	}
+	// measure runs queries from clients goroutines at once and logs the
+	// latency percentiles.
+	measure := func(name string, clients int, queries []string, run func(text string) error) {
+		var mu sync.Mutex
+		var lat []time.Duration
+		var wg sync.WaitGroup
+		next := make(chan string)
+		start := time.Now()
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for q := range next {
+					t0 := time.Now()
+					if err := run(q); err != nil {
+						t.Error(err)
+					}
+					d := time.Since(t0)
+					mu.Lock()
+					lat = append(lat, d)
+					mu.Unlock()
+				}
+			}()
+		}
+		for _, q := range queries {
+			next <- q
+		}
+		close(next)
+		wg.Wait()
+		took := time.Since(start)
+		slices.Sort(lat)
+		t.Logf("%s, %d clients: p50 %v p95 %v max %v, %.0f queries/s", name, clients, lat[len(lat)/2].Round(10*time.Microsecond),
+			lat[len(lat)*95/100].Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond),
+			float64(len(lat))/took.Seconds())
+	}
+	// page is what the search page does: one page of 20 with a status
+	// filter and facets, and a highlighted snippet of each hit's body.
+	page := func(text string) error {
+		res, err := idx.Search(t.Context(), Request{Text: text, Statuses: []string{"published"}, Facets: true})
+		if err != nil {
+			return err
+		}
+		for _, h := range res.Hits {
+			_, id, _ := strings.Cut(h.ID, "-")
+			Highlight(seg, bodies[id], text, 120)
 		}
 		return nil
-	})
+	}
+	for _, clients := range []int{1, 8} {
+		measure("SearchIDs top 10, titles", clients, titles, func(text string) error {
+			_, err := idx.SearchIDs(text, 10)
+			return err
+		})
+		measure("search page (filter, facets, highlights), titles", clients, titles, page)
+		measure("search page (filter, facets, highlights), keywords", clients, keywords, page)
+	}
 }
