@@ -327,7 +327,7 @@ func (h *handler) apiSimilar(c *fiber.Ctx) error {
 	// The text is matched as words only: quotes and minus signs a resident
 	// typed in a draft are not query syntax here.
 	res, err := h.index.Search(c.UserContext(), search.Request{Text: draftAsWords.Replace(text),
-		Kind: searchdocs.EntityIdea, Campaign: c.Query("campaign"), Statuses: publicStatusNames(), PerPage: 5, PageOnly: true})
+		Kind: searchdocs.EntityIdea, Campaign: c.Query("campaign"), Statuses: publicStatusNames(), PerPage: 5, PageOnly: true, Draft: true})
 	if err != nil {
 		return err
 	}

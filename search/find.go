@@ -36,7 +36,15 @@ type Request struct {
 	// bm25Searcher.SetThreshold), and Result.Total counts only the
 	// matches it looked at: a lower bound.
 	PageOnly bool
+	// Draft says Text is a resident's draft, matched "more like this":
+	// only its draftTerms most telling terms are searched for.
+	Draft bool
 }
+
+// draftTerms is how many terms of a draft a Draft search keeps (Lucene's
+// MoreLikeThis keeps 25): a 200-character draft has some 400, which would
+// make the search slow and rank by common words.
+const draftTerms = 32
 
 // FieldKind is the keyword field telling ideas from debate posts.
 const FieldKind = "kind"
@@ -163,6 +171,9 @@ func (x *Index) toQuery(r Request) builtQuery {
 	if strings.TrimSpace(p.Words) != "" {
 		q := x.BuildQuery(p.Words)
 		out.text, _ = q.(*textQuery)
+		if out.text != nil && r.Draft {
+			out.text.maxTerms = draftTerms
+		}
 		must = append(must, q)
 	}
 	for _, ph := range p.Phrases {

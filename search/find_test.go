@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/search"
 )
 
 func TestParseQuery(t *testing.T) {
@@ -445,5 +447,75 @@ func TestPageOnlyMatchesFullSearch(t *testing.T) {
 	}
 	if pruned == 0 {
 		t.Error("PageOnly never skipped a match: the threshold is not used")
+	}
+}
+
+// TestDraftSearch checks the similar-ideas look-up: a long draft, of which
+// only the telling terms are searched, finds the idea it is like.
+func TestDraftSearch(t *testing.T) {
+	x := openFindIndex(t)
+	draft := "我家住在老旧小区的六楼，楼里没有电梯，家里老人腿脚不好，每天上下楼都很吃力，" +
+		"听说有的城市给加装电梯发补贴，希望我们这里也能出台政策，让老旧小区都装上电梯，方便大家出行。"
+	r := Request{Text: draft, Kind: "idea", Statuses: []string{"published"}, PerPage: 5, PageOnly: true, Draft: true}
+	res := find(t, x, r)
+	if len(res.Hits) == 0 || res.Hits[0].ID != "a1" {
+		t.Fatalf("draft about lifts in old estates: hits %v, want a1 first", res.Hits)
+	}
+	for _, h := range res.Hits {
+		if h.ID == "a4" || h.ID == "post-1" {
+			t.Errorf("hit %s is pending or a debate post", h.ID)
+		}
+	}
+	if n := len(ParseQuery(draft).Words); n < 3*draftTerms {
+		t.Fatalf("draft too short to test the term limit: %d bytes", n)
+	}
+}
+
+// TestDraftKeepsHeaviestTerms checks that a draft's search reads only its
+// heaviest terms.
+func TestDraftKeepsHeaviestTerms(t *testing.T) {
+	x := openFindIndex(t)
+	adv, err := x.index.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	text := "老旧小区没有电梯，老人上下楼很困难，建议政府补贴加装电梯，夜班公交也要增加。"
+	for _, max := range []int{0, 3} {
+		q := &textQuery{text: text, fields: textFields(), boost: 1, maxTerms: max}
+		s, err := q.Searcher(context.Background(), r, x.index.Mapping(), search.SearcherOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bm := s.(*bm25Searcher)
+		terms := map[int]bool{}
+		for _, c := range bm.all {
+			terms[c.term] = true
+		}
+		var kept []float64
+		for ti := range terms {
+			kept = append(kept, bm.weights[ti])
+		}
+		switch {
+		case max == 0 && len(terms) < 10:
+			t.Errorf("no limit: %d terms searched", len(terms))
+		case max > 0 && len(terms) > max:
+			t.Errorf("limit %d: %d terms searched", max, len(terms))
+		case max > 0:
+			// Dropped terms weigh nothing, kept ones something.
+			for ti, w := range bm.weights {
+				if !terms[ti] && w > 0 {
+					t.Errorf("dropped term %q keeps weight %v", bm.terms[ti].term, w)
+				}
+			}
+			if slices.Min(kept) <= 0 {
+				t.Errorf("kept a term of no weight: %v", kept)
+			}
+		}
+		s.Close()
 	}
 }

@@ -56,6 +56,9 @@ type textQuery struct {
 	fields []weightedField
 	boost  float64
 	phrase bool
+	// maxTerms, when above zero, keeps only the query's maxTerms heaviest
+	// terms (n(t)·idf(t)), for a draft matched "more like this".
+	maxTerms int
 	// opened, when set, is told of the searcher Searcher makes, so that a
 	// collector of the best few documents can pass it its threshold (see
 	// bm25Searcher.SetThreshold).
@@ -90,6 +93,7 @@ func (q *textQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping
 		noScore:    options.Score == "none",
 		requireAll: q.phrase,
 		terms:      cutter.queryTerms(q.text, !q.phrase),
+		maxTerms:   q.maxTerms,
 	}
 	if s.boost == 0 {
 		s.boost = 1
@@ -269,6 +273,9 @@ type bm25Searcher struct {
 	theta     float64
 	order     []int
 	lazyTerms int
+
+	// maxTerms, when above zero, is how many of the heaviest terms count.
+	maxTerms int
 }
 
 // minCoverage is the share of a query's weight (its terms' n(t)·idf(t))
@@ -345,13 +352,18 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 		}
 		s.need[fi] = len(s.all) - first
 	}
-	var total float64
 	for ti, t := range s.terms {
 		if df[ti] > 0 {
 			s.idfs[ti] = math.Log(1 + (max(n-df[ti], 0)+0.5)/(df[ti]+0.5))
 			s.weights[ti] = float64(t.count) * s.idfs[ti]
-			total += s.weights[ti]
 		}
+	}
+	if err := s.keepHeaviest(); err != nil {
+		return err
+	}
+	var total float64
+	for _, w := range s.weights {
+		total += w
 	}
 	s.order = make([]int, len(s.terms))
 	for i := range s.order {
@@ -383,6 +395,37 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 	s.sortLazy()
 	s.init()
 	return nil
+}
+
+// keepHeaviest drops all but the maxTerms heaviest terms, when maxTerms is
+// set: their weights become zero and their cursors are closed. This is how
+// "more like this" searches read a long text (Lucene's MoreLikeThis keeps
+// 25 terms): the telling terms find the like documents, and the hundreds of
+// others would only make the search slow.
+func (s *bm25Searcher) keepHeaviest() error {
+	if s.maxTerms <= 0 || len(s.terms) <= s.maxTerms {
+		return nil
+	}
+	order := make([]int, len(s.terms))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return s.weights[order[a]] > s.weights[order[b]] })
+	for _, ti := range order[s.maxTerms:] {
+		s.weights[ti] = 0
+	}
+	kept := s.all[:0]
+	var first error
+	for _, c := range s.all {
+		if s.weights[c.term] > 0 {
+			kept = append(kept, c)
+		} else if err := c.reader.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	clear(s.all[len(kept):])
+	s.all = kept
+	return first
 }
 
 // lazyPrefix returns how many of the lightest terms (s.order) are lazy:

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // scaleCopies is how many times TestScale indexes each message: 34 × 2,947
@@ -138,12 +139,32 @@ func TestScale(t *testing.T) {
 		}
 		return nil
 	}
+	// similar is the submission form's look-up: a draft (the first 200
+	// characters of a body) against published ideas, five hits, no total.
+	var drafts []string
+	for i := 3; i < len(docs); i += 7 {
+		drafts = append(drafts, string([]rune(docs[i].Body)[:min(200, utf8.RuneCountInString(docs[i].Body))]))
+	}
+	similar := func(text string) error {
+		_, err := idx.Search(t.Context(), Request{Text: text, Kind: kindIdea, Statuses: []string{"published"}, PerPage: 5, PageOnly: true, Draft: true})
+		return err
+	}
 	for _, clients := range []int{1, 8} {
+		measure("similar ideas (200-character drafts)", clients, drafts, similar)
 		measure("SearchIDs top 10, titles", clients, titles, func(text string) error {
 			_, err := idx.SearchIDs(text, 10)
 			return err
 		})
 		measure("search page (filter, facets, highlights), titles", clients, titles, page)
 		measure("search page (filter, facets, highlights), keywords", clients, keywords, page)
+	}
+	// The process's resident memory now: jieba, the open index and what
+	// the searches left on the heap; serve adds Fiber and the database.
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmRSS:") || strings.HasPrefix(line, "VmHWM:") {
+				t.Log(strings.Join(strings.Fields(line), " "))
+			}
+		}
 	}
 }
