@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
@@ -242,38 +244,33 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		r.Page = 1
 	}
 	q := x.toQuery(r)
-	if r.PageOnly && !r.Facets && q.onlyText && (r.Sort == "" || r.Sort == SortRelevance) {
+	text := ParseQuery(r.Text)
+	empty := strings.TrimSpace(text.Words) == "" && len(text.Phrases) == 0
+	// Pages by relevance or by time are collected here (see collect);
+	// by support, Bleve's collector sorts.
+	relevance := r.Sort == "" || r.Sort == SortRelevance
+	if relevance || r.Sort == SortNewest {
+		newest := r.Sort == SortNewest || empty
+		prune := r.PageOnly && !r.Facets && !newest && q.onlyText
 		var res *Result
 		err := x.use(func(idx bleve.Index) error {
 			var err error
-			res, err = topHits(ctx, idx, q, (r.Page-1)*r.PerPage, r.PerPage)
+			res, err = collect(ctx, idx, q, newest, r.Facets, prune, (r.Page-1)*r.PerPage, r.PerPage)
 			return err
 		})
 		return res, err
 	}
+	if r.Sort != SortSupported {
+		return nil, ErrBadSort
+	}
 	req := bleve.NewSearchRequestOptions(q, r.PerPage, (r.Page-1)*r.PerPage, false)
-	text := ParseQuery(r.Text)
-	empty := strings.TrimSpace(text.Words) == "" && len(text.Phrases) == 0
 	// Ties keep index order, which is stable for a given index snapshot:
 	// sorting on the id would load the id of every match, not just of the
 	// page's (at 100,000 ideas that is most of a search's time).
-	switch r.Sort {
-	case "", SortRelevance:
-		if empty {
-			req.SortBy([]string{"-" + FieldCreated})
-		} else {
-			req.SortBy([]string{"-_score"})
-		}
-	case SortNewest:
-		req.SortBy([]string{"-" + FieldCreated})
-	case SortSupported:
-		req.SortBy([]string{"-" + FieldSupports, "-_score", "-" + FieldCreated})
-	default:
-		return nil, ErrBadSort
-	}
+	req.SortBy([]string{"-" + FieldSupports, "-_score", "-" + FieldCreated})
 	if r.Facets {
-		for _, f := range []string{FieldTheme, FieldCampaign, FieldRegion, FieldStatus, FieldKind} {
-			req.AddFacet(f, bleve.NewFacetRequest(f, 40))
+		for _, f := range facetFields {
+			req.AddFacet(f, bleve.NewFacetRequest(f, facetTerms))
 		}
 	}
 	var res *bleve.SearchResult
@@ -308,19 +305,26 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	return out, nil
 }
 
-// topHits returns the page of q's best documents after skip, by score with
-// ties in index order, as Bleve's collector would, but tells the text
-// searcher the score a document must beat whenever the page's worst score
-// rises (bm25Searcher.SetThreshold), so that it skips what cannot make the
-// page. Total is how many matches it looked at. q.text must be the only
-// part of q that scores (q.onlyText).
-func topHits(ctx context.Context, idx bleve.Index, q builtQuery, skip, size int) (*Result, error) {
+// collect runs q against the index's current snapshot and returns the
+// page after skip, ordered as Bleve's collector would order it (by score or,
+// with newest, by creation time; ties in index order), without Bleve's
+// collector:
+//
+//   - with facets, the counts come from columns (see columns), not from
+//     every match's doc values;
+//   - with prune (a relevance page without facets or total, q.onlyText), the
+//     text searcher is told the score a document must beat whenever the
+//     page's worst score rises (bm25Searcher.SetThreshold), so that it skips
+//     what cannot make the page; Total then counts only the matches seen.
+func collect(ctx context.Context, idx bleve.Index, q builtQuery, newest, facets, prune bool, skip, size int) (*Result, error) {
 	k := skip + size
 	var bm *bm25Searcher
-	text := *q.text
-	text.opened = func(s *bm25Searcher) { bm = s }
 	b := *q.Query.(*query.BooleanQuery)
-	b.Must = query.NewConjunctionQuery([]query.Query{&text})
+	if prune {
+		text := *q.text
+		text.opened = func(s *bm25Searcher) { bm = s }
+		b.Must = query.NewConjunctionQuery([]query.Query{&text})
+	}
 	adv, err := idx.Advanced()
 	if err != nil {
 		return nil, err
@@ -330,20 +334,42 @@ func topHits(ctx context.Context, idx bleve.Index, q builtQuery, skip, size int)
 		return nil, err
 	}
 	defer r.Close()
-	s, err := b.Searcher(ctx, r, idx.Mapping(), search.SearcherOptions{})
+	var cols *snapshotColumns
+	var counter *facetCounter
+	if facets || newest {
+		snap, ok := r.(*scorch.IndexSnapshot)
+		if !ok {
+			return nil, fmt.Errorf("search: facets need a scorch index, not %T", r)
+		}
+		if cols, err = newSnapshotColumns(snap); err != nil {
+			return nil, err
+		}
+		if facets {
+			counter = newFacetCounter()
+		}
+	}
+	s, err := b.Searcher(ctx, r, idx.Mapping(), search.SearcherOptions{Score: map[bool]string{true: "none"}[newest]})
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+k+1, 0)}
-	// best is a heap of the best k so far, the worst at the root.
-	var best []*search.DocumentMatch
-	worse := func(a, b *search.DocumentMatch) bool {
-		if a.Score != b.Score {
-			return a.Score < b.Score
-		}
-		return docNum(a.IndexInternalID) > docNum(b.IndexInternalID)
+	type hit struct {
+		dm      *search.DocumentMatch
+		num     uint64
+		created int64
 	}
+	worse := func(a, b hit) bool {
+		switch {
+		case newest && a.created != b.created:
+			return a.created < b.created
+		case !newest && a.dm.Score != b.dm.Score:
+			return a.dm.Score < b.dm.Score
+		}
+		return a.num > b.num
+	}
+	// best is a heap of the best k so far, the worst at the root.
+	var best []hit
 	down := func(i int) {
 		for {
 			l := 2*i + 1
@@ -374,9 +400,20 @@ func topHits(ctx context.Context, idx bleve.Index, q builtQuery, skip, size int)
 			break
 		}
 		total++
+		h := hit{dm: dm, num: docNum(dm.IndexInternalID)}
+		if cols != nil {
+			c, row := cols.at(h.num)
+			if counter != nil {
+				counter.add(c, row)
+			}
+			h.created = c.created[row]
+		}
 		switch {
+		case k == 0:
+			sctx.DocumentMatchPool.Put(dm)
+			continue
 		case len(best) < k:
-			best = append(best, dm)
+			best = append(best, h)
 			for i := len(best) - 1; i > 0; {
 				p := (i - 1) / 2
 				if !worse(best[i], best[p]) {
@@ -385,31 +422,48 @@ func topHits(ctx context.Context, idx bleve.Index, q builtQuery, skip, size int)
 				best[i], best[p] = best[p], best[i]
 				i = p
 			}
-		case worse(best[0], dm):
-			sctx.DocumentMatchPool.Put(best[0])
-			best[0] = dm
+		case worse(best[0], h):
+			sctx.DocumentMatchPool.Put(best[0].dm)
+			best[0] = h
 			down(0)
 		default:
 			sctx.DocumentMatchPool.Put(dm)
 			continue
 		}
 		if len(best) == k && bm != nil {
-			bm.SetThreshold(best[0].Score)
+			bm.SetThreshold(best[0].dm.Score)
 		}
 	}
-	slices.SortFunc(best, func(a, b *search.DocumentMatch) int {
+	slices.SortFunc(best, func(a, b hit) int {
 		if worse(a, b) {
 			return 1
 		}
 		return -1
 	})
-	out := &Result{Total: total, Hits: []Hit{}}
-	for _, dm := range best[min(skip, len(best)):] {
-		id, err := r.ExternalID(dm.IndexInternalID)
+	out := &Result{Total: total, Hits: make([]Hit, 0, size)}
+	for _, h := range best[min(skip, len(best)):] {
+		id, err := r.ExternalID(h.dm.IndexInternalID)
 		if err != nil {
 			return nil, err
 		}
-		out.Hits = append(out.Hits, Hit{ID: id, Score: dm.Score})
+		score := h.dm.Score
+		if newest {
+			score = 0
+		}
+		out.Hits = append(out.Hits, Hit{ID: id, Score: score})
+	}
+	if counter != nil {
+		out.Facets = counter.result()
 	}
 	return out, nil
+}
+
+// sortFacetCounts orders facet terms by count, then by term.
+func sortFacetCounts(terms []FacetCount) {
+	slices.SortFunc(terms, func(a, b FacetCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Term, b.Term)
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
 )
 
@@ -529,5 +530,72 @@ func TestDraftKeepsHeaviestTerms(t *testing.T) {
 			}
 		}
 		s.Close()
+	}
+}
+
+// TestCollectMatchesBleve checks Search's own collection (facets from
+// columns, pages by relevance or time) against Bleve's collector and
+// facets on the same query, over an index of several segments.
+func TestCollectMatchesBleve(t *testing.T) {
+	x := openFindIndex(t)
+	more := findDocs()
+	for i := range more {
+		more[i].ID += "-b"
+		more[i].Created = more[i].Created.Add(time.Duration(i) * time.Minute)
+	}
+	if err := x.Index(more...); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Request{
+		{Text: "电梯", Facets: true},
+		{Text: "老旧小区加装电梯", Facets: true, PerPage: 3, Page: 2},
+		{Text: "垃圾分类", Facets: true, Statuses: []string{"published"}},
+		{Facets: true, PerPage: 7},
+		{Text: "电梯", Sort: SortNewest, Facets: true, PerPage: 4},
+		{Sort: SortNewest, Campaign: "c3", PerPage: 5, Page: 2},
+	} {
+		got := find(t, x, r)
+		q := x.toQuery(r)
+		req := bleve.NewSearchRequestOptions(q, r.PerPage, 0, false)
+		if r.PerPage == 0 {
+			req.Size = 20
+		}
+		if r.Page > 1 {
+			req.From = (r.Page - 1) * req.Size
+		}
+		if r.Sort == SortNewest || r.Text == "" {
+			req.SortBy([]string{"-" + FieldCreated})
+		}
+		for _, f := range facetFields {
+			req.AddFacet(f, bleve.NewFacetRequest(f, facetTerms))
+		}
+		want, err := x.index.Search(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Total != want.Total {
+			t.Errorf("%+v: total %d, Bleve %d", r, got.Total, want.Total)
+		}
+		var wantIDs []string
+		for _, h := range want.Hits {
+			wantIDs = append(wantIDs, h.ID)
+		}
+		if !slices.Equal(hitIDs(got), wantIDs) {
+			t.Errorf("%+v: hits %q, Bleve %q", r, hitIDs(got), wantIDs)
+		}
+		if !r.Facets {
+			continue
+		}
+		for _, f := range facetFields {
+			var w []FacetCount
+			for _, tf := range want.Facets[f].Terms.Terms() {
+				if tf.Term != "" {
+					w = append(w, FacetCount{Term: tf.Term, Count: tf.Count})
+				}
+			}
+			if !slices.Equal(got.Facets[f], w) && len(got.Facets[f])+len(w) > 0 {
+				t.Errorf("%+v: facet %s %v, Bleve %v", r, f, got.Facets[f], w)
+			}
+		}
 	}
 }

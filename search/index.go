@@ -255,7 +255,7 @@ func (x *Index) SearchIDs(text string, limit int) ([]string, error) {
 	b.AddMust(tq)
 	var ids []string
 	err := x.use(func(idx bleve.Index) error {
-		res, err := topHits(context.Background(), idx, builtQuery{Query: b, text: tq, onlyText: true}, 0, limit)
+		res, err := collect(context.Background(), idx, builtQuery{Query: b, text: tq, onlyText: true}, false, false, true, 0, limit)
 		if err != nil {
 			return err
 		}

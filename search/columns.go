@@ -1,0 +1,230 @@
+package search
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/numeric"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// facetFields are the keyword fields Search counts facets on, in the
+// order columns keeps them.
+var facetFields = []string{FieldTheme, FieldCampaign, FieldRegion, FieldStatus, FieldKind}
+
+// facetTerms is how many terms a facet lists, most frequent first.
+const facetTerms = 40
+
+// columns is what one index segment holds in the facet fields and the
+// creation time, one value per document, read once from the segment's doc
+// values and kept while the segment lives. Counting a facet over thousands
+// of matches is then an array look-up per match, where Bleve's collector
+// decodes (and decompresses) the doc values of every match on every search:
+// at 100,000 ideas that was half of a faceted search's time (ANALYSIS.md).
+type columns struct {
+	// codes[f][doc] is 1 + the index in values[f] of document doc's value
+	// in facetFields[f], or 0 when it has none.
+	codes  [][]uint32
+	values [][]string
+	// created[doc] is the creation time in Bleve's sortable int64 form
+	// (0 when unknown).
+	created []int64
+}
+
+// columnCache keeps the columns of the segments searched lately. Segments
+// never change; a merge makes new ones, so the old ones' columns age out.
+var columnCache = &segmentColumns{entries: map[segment.Segment]*columnsEntry{}}
+
+// columnCacheSize is how many segments' columns the cache keeps: more than
+// a settled index has (a dozen), fewer than would hold much memory.
+const columnCacheSize = 64
+
+type segmentColumns struct {
+	mu      sync.Mutex
+	entries map[segment.Segment]*columnsEntry
+	clock   uint64
+}
+
+type columnsEntry struct {
+	cols *columns
+	used uint64
+}
+
+// get returns the columns of seg, reading them on first use.
+func (c *segmentColumns) get(seg segment.Segment) (*columns, error) {
+	c.mu.Lock()
+	c.clock++
+	if e, ok := c.entries[seg]; ok {
+		e.used = c.clock
+		c.mu.Unlock()
+		return e.cols, nil
+	}
+	c.mu.Unlock()
+	cols, err := readColumns(seg)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= columnCacheSize {
+		var oldest segment.Segment
+		var at uint64
+		for s, e := range c.entries {
+			if oldest == nil || e.used < at {
+				oldest, at = s, e.used
+			}
+		}
+		delete(c.entries, oldest)
+	}
+	c.entries[seg] = &columnsEntry{cols: cols, used: c.clock}
+	return cols, nil
+}
+
+// readColumns reads the facet fields and the creation time of every
+// document of seg.
+func readColumns(seg segment.Segment) (*columns, error) {
+	dvv, ok := seg.(segment.DocValueVisitable)
+	if !ok {
+		return nil, fmt.Errorf("search: segment %T has no doc values", seg)
+	}
+	n := seg.Count()
+	cols := &columns{
+		codes:   make([][]uint32, len(facetFields)),
+		values:  make([][]string, len(facetFields)),
+		created: make([]int64, n),
+	}
+	at := make([]map[string]uint32, len(facetFields))
+	field := map[string]int{}
+	for f, name := range facetFields {
+		cols.codes[f] = make([]uint32, n)
+		at[f] = map[string]uint32{}
+		field[name] = f
+	}
+	fields := append([]string{FieldCreated}, facetFields...)
+	var doc uint64
+	visit := func(name string, term []byte) {
+		if name == FieldCreated {
+			// A date is indexed at several precisions; shift 0 is the
+			// full one.
+			pc := numeric.PrefixCoded(term)
+			if shift, err := pc.Shift(); err == nil && shift == 0 {
+				if v, err := pc.Int64(); err == nil {
+					cols.created[doc] = v
+				}
+			}
+			return
+		}
+		f, ok := field[name]
+		if !ok || cols.codes[f][doc] != 0 {
+			return
+		}
+		code, ok := at[f][string(term)]
+		if !ok {
+			cols.values[f] = append(cols.values[f], string(term))
+			code = uint32(len(cols.values[f]))
+			at[f][string(term)] = code
+		}
+		cols.codes[f][doc] = code
+	}
+	var state segment.DocVisitState
+	for doc = 0; doc < n; doc++ {
+		var err error
+		if state, err = dvv.VisitDocValues(doc, fields, visit, state); err != nil {
+			return nil, fmt.Errorf("search: read doc values: %w", err)
+		}
+	}
+	return cols, nil
+}
+
+// snapshotColumns finds, for the documents of one index snapshot in
+// order, the columns of the segment each belongs to.
+type snapshotColumns struct {
+	segs    []*columns
+	offsets []uint64 // first document number of each segment
+	cur     int      // the segment of the last document looked up
+}
+
+// newSnapshotColumns returns the columns of every segment of snap.
+func newSnapshotColumns(snap *scorch.IndexSnapshot) (*snapshotColumns, error) {
+	sc := &snapshotColumns{}
+	var offset uint64
+	for _, ss := range snap.Segments() {
+		seg := ss.Segment()
+		cols, err := columnCache.get(seg)
+		if err != nil {
+			return nil, err
+		}
+		sc.segs = append(sc.segs, cols)
+		sc.offsets = append(sc.offsets, offset)
+		offset += seg.Count()
+	}
+	return sc, nil
+}
+
+// at returns the columns and the row of document number num. Looking
+// documents up in increasing order, as searchers return them, is cheapest.
+func (sc *snapshotColumns) at(num uint64) (*columns, uint64) {
+	if sc.cur >= len(sc.offsets) || num < sc.offsets[sc.cur] {
+		sc.cur = 0
+	}
+	for sc.cur+1 < len(sc.offsets) && num >= sc.offsets[sc.cur+1] {
+		sc.cur++
+	}
+	return sc.segs[sc.cur], num - sc.offsets[sc.cur]
+}
+
+// facetCounter counts the facet fields' values over matches.
+type facetCounter struct {
+	counts []map[*columns][]int // per field, per segment: count per code
+}
+
+func newFacetCounter() *facetCounter {
+	fc := &facetCounter{counts: make([]map[*columns][]int, len(facetFields))}
+	for f := range fc.counts {
+		fc.counts[f] = map[*columns][]int{}
+	}
+	return fc
+}
+
+// add counts the document at row of cols.
+func (fc *facetCounter) add(cols *columns, row uint64) {
+	for f := range facetFields {
+		code := cols.codes[f][row]
+		if code == 0 {
+			continue
+		}
+		counts := fc.counts[f][cols]
+		if counts == nil {
+			counts = make([]int, len(cols.values[f])+1)
+			fc.counts[f][cols] = counts
+		}
+		counts[code]++
+	}
+}
+
+// result returns each field's most frequent terms (facetTerms of them),
+// by count and then term, as Bleve's facets order them; documents without
+// a value, or with an empty one, are not a term.
+func (fc *facetCounter) result() map[string][]FacetCount {
+	out := map[string][]FacetCount{}
+	for f, name := range facetFields {
+		sum := map[string]int{}
+		for cols, counts := range fc.counts[f] {
+			for code, n := range counts {
+				if n > 0 && code > 0 {
+					sum[cols.values[f][code-1]] += n
+				}
+			}
+		}
+		terms := []FacetCount{}
+		for term, n := range sum {
+			if term != "" {
+				terms = append(terms, FacetCount{Term: term, Count: n})
+			}
+		}
+		sortFacetCounts(terms)
+		out[name] = terms[:min(len(terms), facetTerms)]
+	}
+	return out
+}
