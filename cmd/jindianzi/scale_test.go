@@ -1,0 +1,219 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"jindianzi/portal/demo"
+)
+
+// scaleCopies is how many times TestServeScale imports each message:
+// 34 × 2,947 is about 100,000 ideas.
+const scaleCopies = 34
+
+// TestServeScale measures the portal as residents meet it at about 100,000
+// ideas: the messages of ../shared/data/messages.csv imported 34 times (each
+// copy under its own id, its body changed a little: the copy's number added,
+// one sentence of three dropped in turn), reindexed, and served by the real
+// binary on SQLite. Eight clients then load the search API (filters,
+// facets, highlighted snippets) with titles and with short queries, and the
+// similar-ideas API with drafts; the test logs the latency percentiles and
+// the server's resident memory.
+//
+// JDZ_SCALE_SERVE=dir keeps the database and index in dir between runs
+// (delete it to import again). Building them takes a few minutes.
+func TestServeScale(t *testing.T) {
+	dir := os.Getenv("JDZ_SCALE_SERVE")
+	if dir == "" {
+		t.Skip("set JDZ_SCALE_SERVE to a directory for a 100,000-idea portal")
+	}
+	rows := readMessages(t, filepath.Join("..", "..", "..", "shared", "data", "messages.csv"))
+	bin := builtBinary(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "jindianzi"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db := "sqlite:" + filepath.Join(dir, "jdz.db")
+	data := filepath.Join(dir, "data")
+	common := []string{"--db", db, "--data", data, "--log-level", "warn"}
+	if _, err := os.Stat(filepath.Join(dir, "jdz.db")); err != nil {
+		start := time.Now()
+		if res := runCLI(t, "", append([]string{"demo", "--password", "demo-password-1"}, common...)...); res.code != 0 {
+			t.Fatalf("demo: exit %d: %s", res.code, res.stderr)
+		}
+		file := filepath.Join(dir, "ideas.csv")
+		writeScaleCSV(t, file, rows)
+		res := runCLI(t, "", append([]string{"import", "--campaign", demo.CampaignSlug, "--file", file, "--publish", "--quiet"}, common...)...)
+		if res.code != 0 {
+			t.Fatalf("import: exit %d: %s", res.code, res.stderr)
+		}
+		t.Logf("import: %s", lastLine(res.stdout))
+		res = runCLI(t, "", append([]string{"reindex", "--quiet"}, common...)...)
+		if res.code != 0 {
+			t.Fatalf("reindex: exit %d: %s", res.code, res.stderr)
+		}
+		t.Logf("reindex: %s (built in %v in all)", lastLine(res.stdout), time.Since(start).Round(time.Second))
+	}
+
+	addr := freeAddr(t)
+	// The access log is on (log level info), as in production.
+	p := startBinary(t, dir, os.Environ(), "serve", "--addr", addr, "--db", db, "--data", data)
+	base := "http://" + addr
+	p.waitHealthy(t, base, time.Minute)
+	t.Logf("serving; resident memory %s", vmRSS(p.cmd.Process.Pid))
+
+	var titles, short, drafts []string
+	for i := 0; i < len(rows); i += 7 {
+		titles = append(titles, rows[i].title)
+		// What a resident types: the first four characters of a title.
+		short = append(short, string([]rune(rows[i].title)[:min(4, utf8.RuneCountInString(rows[i].title))]))
+		body := rows[(i+3)%len(rows)].body
+		drafts = append(drafts, string([]rune(body)[:min(200, utf8.RuneCountInString(body))]))
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	load := func(name string, clients int, urls []string) {
+		var mu sync.Mutex
+		var lat []time.Duration
+		next := make(chan string)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for u := range next {
+					t0 := time.Now()
+					resp, err := hc.Get(u)
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					d := time.Since(t0)
+					if resp.StatusCode != http.StatusOK {
+						t.Errorf("GET %s: %d", u, resp.StatusCode)
+					}
+					mu.Lock()
+					lat = append(lat, d)
+					mu.Unlock()
+				}
+			}()
+		}
+		for _, u := range urls {
+			next <- u
+		}
+		close(next)
+		wg.Wait()
+		took := time.Since(start)
+		slices.Sort(lat)
+		if len(lat) == 0 {
+			t.Fatalf("%s: no answers", name)
+		}
+		t.Logf("%s, %d clients: p50 %v p95 %v max %v, %.0f requests/s", name, clients,
+			lat[len(lat)/2].Round(10*time.Microsecond), lat[len(lat)*95/100].Round(10*time.Microsecond),
+			lat[len(lat)-1].Round(10*time.Microsecond), float64(len(lat))/took.Seconds())
+	}
+	searchURLs := func(qs []string) []string {
+		var out []string
+		for _, q := range qs {
+			out = append(out, base+"/api/v1/search?q="+url.QueryEscape(q))
+		}
+		return out
+	}
+	var similar []string
+	for _, d := range drafts {
+		similar = append(similar, base+"/api/v1/ideas/similar?text="+url.QueryEscape(d))
+	}
+	// A first pass warms the index's pages and the facet columns.
+	load("warm-up, search titles", 2, searchURLs(titles))
+	for _, clients := range []int{1, 8} {
+		load("GET /api/v1/search (facets, snippets), titles", clients, searchURLs(titles))
+		load("GET /api/v1/search (facets, snippets), 4-character queries", clients, searchURLs(short))
+		load("GET /api/v1/ideas/similar, 200-character drafts", clients, similar)
+	}
+	t.Logf("resident memory after the load: %s", vmRSS(p.cmd.Process.Pid))
+	p.stop(t)
+}
+
+// message is one row of the messages file.
+type message struct{ id, title, body string }
+
+// readMessages reads the id, title and body columns of a messages CSV,
+// skipping the test when the file is absent.
+func readMessages(t *testing.T, path string) []message {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skipf("no %s: %v", path, err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range recs[0] {
+		col[name] = i
+	}
+	var out []message
+	for _, r := range recs[1:] {
+		out = append(out, message{id: r[col["id"]], title: r[col["title"]], body: r[col["body"]]})
+	}
+	return out
+}
+
+// writeScaleCSV writes scaleCopies perturbed copies of rows as an import
+// file: each copy has its own id and number, and drops one sentence in
+// three, a different one in each copy.
+func writeScaleCSV(t *testing.T, path string, rows []message) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"id", "title", "time", "body"})
+	day := time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
+	for c := range scaleCopies {
+		for i, r := range rows {
+			var body []rune
+			sentence := 0
+			for _, ch := range r.body {
+				if sentence%3 != c%3 || sentence == 0 {
+					body = append(body, ch)
+				}
+				if ch == '。' || ch == '！' || ch == '？' {
+					sentence++
+				}
+			}
+			when := day.Add(time.Duration(c*len(rows)+i) * time.Minute)
+			_ = w.Write([]string{fmt.Sprintf("%d-%s", c, r.id), r.title, when.Format("2006-01-02 15:04:05"),
+				string(body) + "（第" + strconv.Itoa(c+1) + "份）"})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
