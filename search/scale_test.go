@@ -4,13 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"jindianzi/search/latency"
 )
 
 // scaleCopies is how many times TestScale indexes each message: 34 × 2,947
@@ -91,40 +92,14 @@ func TestScale(t *testing.T) {
 	for _, d := range docs {
 		bodies[d.ID] = d.Body
 	}
-	// measure runs queries from clients goroutines at once and logs the
-	// latency percentiles.
+	// measure runs the queries from clients goroutines at once and logs
+	// the latency percentiles.
 	measure := func(name string, clients int, queries []string, run func(text string) error) {
-		var mu sync.Mutex
-		var lat []time.Duration
-		var wg sync.WaitGroup
-		next := make(chan string)
-		start := time.Now()
-		for range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for q := range next {
-					t0 := time.Now()
-					if err := run(q); err != nil {
-						t.Error(err)
-					}
-					d := time.Since(t0)
-					mu.Lock()
-					lat = append(lat, d)
-					mu.Unlock()
-				}
-			}()
+		r := latency.Run(clients, queries, run)
+		for _, err := range r.Errs {
+			t.Error(err)
 		}
-		for _, q := range queries {
-			next <- q
-		}
-		close(next)
-		wg.Wait()
-		took := time.Since(start)
-		slices.Sort(lat)
-		t.Logf("%s, %d clients: p50 %v p95 %v max %v, %.0f queries/s", name, clients, lat[len(lat)/2].Round(10*time.Microsecond),
-			lat[len(lat)*95/100].Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond),
-			float64(len(lat))/took.Seconds())
+		t.Logf("%s, %v", name, r)
 	}
 	// page is what the search page does: one page of 20 with a status
 	// filter and facets, and a highlighted snippet of each hit's body.

@@ -8,14 +8,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"jindianzi/portal/demo"
+	"jindianzi/search/latency"
 )
 
 // scaleCopies is how many times TestServeScale imports each message:
@@ -89,47 +88,24 @@ func TestServeScale(t *testing.T) {
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	load := func(name string, clients int, urls []string) {
-		var mu sync.Mutex
-		var lat []time.Duration
-		next := make(chan string)
-		var wg sync.WaitGroup
-		start := time.Now()
-		for range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for u := range next {
-					t0 := time.Now()
-					resp, err := hc.Get(u)
-					if err != nil {
-						t.Error(err)
-						continue
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					d := time.Since(t0)
-					if resp.StatusCode != http.StatusOK {
-						t.Errorf("GET %s: %d", u, resp.StatusCode)
-					}
-					mu.Lock()
-					lat = append(lat, d)
-					mu.Unlock()
-				}
-			}()
+		r := latency.Run(clients, urls, func(u string) error {
+			resp, err := hc.Get(u)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+			}
+			return nil
+		})
+		for _, err := range r.Errs {
+			t.Error(err)
 		}
-		for _, u := range urls {
-			next <- u
-		}
-		close(next)
-		wg.Wait()
-		took := time.Since(start)
-		slices.Sort(lat)
-		if len(lat) == 0 {
-			t.Fatalf("%s: no answers", name)
-		}
-		t.Logf("%s, %d clients: p50 %v p95 %v max %v, %.0f requests/s", name, clients,
-			lat[len(lat)/2].Round(10*time.Microsecond), lat[len(lat)*95/100].Round(10*time.Microsecond),
-			lat[len(lat)-1].Round(10*time.Microsecond), float64(len(lat))/took.Seconds())
+		t.Logf("%s, %v", name, r)
 	}
 	searchURLs := func(qs []string) []string {
 		var out []string
