@@ -89,7 +89,7 @@ func documentTestDocs(t testing.TB) []Doc {
 		t.Fatal(err)
 	}
 	for _, r := range rows[1:] {
-		docs = append(docs, Doc{ID: r[0], Title: r[1], Body: r[2], Status: "published"})
+		docs = append(docs, Doc{ID: "eval-" + r[0], Title: r[1], Body: r[2], Status: "published"})
 	}
 	if _, err := os.Stat(messagesCSV); err == nil {
 		docs = append(docs, loadMessages(t)...)
@@ -111,7 +111,7 @@ func TestIdeaDocumentIndexesAsMapping(t *testing.T) {
 		docs = docs[:600]
 	}
 	build := func(direct bool) map[string]string {
-		idx, err := newBleveIndex(filepath.Join(t.TempDir(), "index"))
+		idx, err := newBleveIndex(filepath.Join(t.TempDir(), "index"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,7 +57,7 @@ type EvalResult struct {
 	Recall   float64 // share of queries whose own row is in the top 10
 	Docs     int     // rows indexed
 
-	IndexBytes  int64         // size of the index's segments once indexed and persisted
+	IndexBytes  int64         // size of the index's segments as built (ours: as Rebuild leaves it, merged)
 	MergedBytes int64         // … once merged into one segment, as a large index converges to
 	TextBytes   int64         // bytes of body text indexed
 	IndexTime   time.Duration // time to index all rows
@@ -189,8 +189,12 @@ func readEvalCSV(r io.Reader) (*evalData, error) {
 // evalSystem is one way of indexing and querying that Eval scores.
 type evalSystem struct {
 	name string
-	// open creates an empty index in dir.
+	// open creates an empty index in dir, which Eval fills in batches of
+	// evalBatch.
 	open func(dir string) (evalIndex, error)
+	// build, if set, is used instead of open: it indexes every document
+	// (ids[i] with bodies[i]) in dir at once, as Rebuild does.
+	build func(ctx context.Context, dir string, ids, bodies []string) (evalIndex, error)
 }
 
 // evalIndex is the little Eval needs of an index.
@@ -210,31 +214,25 @@ func runEval(ctx context.Context, sys evalSystem, data *evalData, tempDir string
 		return res, fmt.Errorf("search: eval %s: %w", sys.name, err)
 	}
 	defer os.RemoveAll(dir)
-	idx, err := sys.open(filepath.Join(dir, "index"))
+	ids := make([]string, len(data.bodies))
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	start := time.Now()
+	idx, err := buildEval(ctx, sys, filepath.Join(dir, "index"), ids, data.bodies)
 	if err != nil {
-		return res, fmt.Errorf("search: eval %s: open index: %w", sys.name, err)
+		return res, fmt.Errorf("search: eval %s: %w", sys.name, err)
 	}
 	defer idx.close()
-
-	start := time.Now()
-	for i := 0; i < len(data.bodies); i += evalBatch {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		end := min(i+evalBatch, len(data.bodies))
-		ids := make([]string, 0, end-i)
-		for j := i; j < end; j++ {
-			ids = append(ids, strconv.Itoa(j))
-		}
-		if err := idx.index(ids, data.bodies[i:end]); err != nil {
-			return res, fmt.Errorf("search: eval %s: %w", sys.name, err)
-		}
-	}
 	res.IndexTime = time.Since(start)
 	res.IndexBytes = settledDiskBytes(ctx, idx.bleve())
 	text := float64(max(data.textBytes, 1))
-	fmt.Fprintf(progress, "eval: %s: indexed %d rows in %v (%.0f docs/s); index_bytes=%d ratio=%.2f (index over the %.1f MB of body text)\n",
-		sys.name, len(data.bodies), res.IndexTime.Round(time.Millisecond),
+	how := fmt.Sprintf("in batches of %d", evalBatch)
+	if sys.build != nil {
+		how = "by Rebuild, merged"
+	}
+	fmt.Fprintf(progress, "eval: %s: indexed %d rows %s in %v (%.0f docs/s); index_bytes=%d ratio=%.2f (index over the %.1f MB of body text)\n",
+		sys.name, len(data.bodies), how, res.IndexTime.Round(time.Millisecond),
 		float64(len(data.bodies))/res.IndexTime.Seconds(), res.IndexBytes,
 		float64(res.IndexBytes)/text, float64(data.textBytes)/1e6)
 	if n, err := mergedDiskBytes(ctx, idx.bleve()); err == nil {
@@ -273,11 +271,43 @@ func runEval(ctx context.Context, sys evalSystem, data *evalData, tempDir string
 	return res, nil
 }
 
-// oursEvalSystem scores the real thing: an Index from OpenIndex, documents
-// with only a body, and SearchIDs (BuildQuery).
+// buildEval makes sys's index of ids and bodies in dir.
+func buildEval(ctx context.Context, sys evalSystem, dir string, ids, bodies []string) (evalIndex, error) {
+	if sys.build != nil {
+		return sys.build(ctx, dir, ids, bodies)
+	}
+	idx, err := sys.open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	for i := 0; i < len(bodies); i += evalBatch {
+		if err := ctx.Err(); err != nil {
+			idx.close()
+			return nil, err
+		}
+		end := min(i+evalBatch, len(bodies))
+		if err := idx.index(ids[i:end], bodies[i:end]); err != nil {
+			idx.close()
+			return nil, err
+		}
+	}
+	return idx, nil
+}
+
+// oursEvalSystem scores the real thing: documents with only a body, indexed
+// by Rebuild into a directory of generations (so the index is as a reindex
+// leaves it: merged into one segment), opened with OpenCurrent, and
+// SearchIDs (BuildQuery).
 func oursEvalSystem(seg *Segmenter) evalSystem {
-	return evalSystem{name: EvalOurs, open: func(dir string) (evalIndex, error) {
-		idx, err := OpenIndex(dir, seg)
+	return evalSystem{name: EvalOurs, build: func(ctx context.Context, dir string, ids, bodies []string) (evalIndex, error) {
+		docs := make(docSource, len(ids))
+		for i := range ids {
+			docs[i] = Doc{ID: ids[i], Body: bodies[i]}
+		}
+		if err := Rebuild(ctx, dir, seg, docs, nil); err != nil {
+			return nil, err
+		}
+		idx, err := OpenCurrent(dir, seg)
 		if err != nil {
 			return nil, err
 		}

@@ -86,7 +86,7 @@ func OpenIndex(dir string, seg *Segmenter) (*Index, error) {
 	case err == nil:
 	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist),
 		errors.Is(err, bleve.ErrorIndexMetaMissing) && isEmptyDir(dir):
-		idx, err = createIndex(dir)
+		idx, err = createIndex(dir, nil)
 		if err != nil {
 			return nil, fmt.Errorf("search: create index %s: %w", dir, err)
 		}
@@ -96,9 +96,10 @@ func OpenIndex(dir string, seg *Segmenter) (*Index, error) {
 	return &Index{seg: seg, path: dir, index: idx}, nil
 }
 
-// createIndex makes a new index in dir and stamps it with MappingVersion.
-func createIndex(dir string) (bleve.Index, error) {
-	idx, err := newBleveIndex(dir)
+// createIndex makes a new index in dir with scorch's config (see
+// newBleveIndex) and stamps it with MappingVersion.
+func createIndex(dir string, config map[string]any) (bleve.Index, error) {
+	idx, err := newBleveIndex(dir, config)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 )
 
 // An index directory holds generations of the index — gen-000001,
@@ -103,6 +106,11 @@ func removeOtherGenerations(dir, keep string) {
 
 // Builder fills a new generation of an index directory. Commit makes it
 // the current one; Abort throws it away.
+//
+// The generation is built for throughput (see bulkConfig): writes return
+// before they reach the disk and segments are not merged while it fills;
+// Commit persists everything, merges it into one segment and only then
+// switches.
 type Builder struct {
 	*Index
 	root, name string
@@ -110,35 +118,205 @@ type Builder struct {
 
 // NewBuilder starts a new, empty generation in dir.
 func NewBuilder(dir string, seg *Segmenter) (*Builder, error) {
+	if seg == nil || seg != currentSegmenter() {
+		return nil, fmt.Errorf("search: new index generation in %s: %w", dir, errNoSegmenter)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("search: index directory %s: %w", dir, err)
 	}
 	gens, err := generations(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("search: list generations in %s: %w", dir, err)
 	}
 	next := 1
 	if len(gens) > 0 {
 		next = gens[len(gens)-1] + 1
 	}
 	name := genName(next)
-	x, err := OpenIndex(filepath.Join(dir, name), seg)
-	if err != nil {
-		return nil, err
+	path := filepath.Join(dir, name)
+	// Bleve keeps the config an index is created with (index_meta.json) and
+	// uses it on every later open, and the served generation must not have
+	// bulkConfig: create it plain, then open it with bulkConfig for now.
+	idx, err := createIndex(path, nil)
+	if err == nil {
+		err = idx.Close()
 	}
-	return &Builder{Index: x, root: dir, name: name}, nil
+	if err != nil {
+		return nil, fmt.Errorf("search: create index %s: %w", path, err)
+	}
+	idx, err = bleve.OpenUsing(path, bulkConfig())
+	if err != nil {
+		return nil, fmt.Errorf("search: open index %s for building: %w", path, err)
+	}
+	return &Builder{Index: &Index{seg: seg, path: path, index: idx}, root: dir, name: name}, nil
 }
 
-// Commit records the outbox cursor the rebuild started from, closes the
-// new generation and makes it current.
+// bulkConfig is the scorch configuration of a generation a Builder fills.
+// Nobody searches it and an unfinished one is thrown away, so:
+//
+//   - a batch returns once its segment is in the index, without waiting
+//     for the segment to be written and synced (unsafe_batch); the
+//     persister meanwhile merges the segments that piled up in memory and
+//     writes them as one. Commit waits for the disk once.
+//   - the merger leaves the segments on disk alone: no number of segments
+//     exceeds this merge budget (every segment counts as at least the
+//     smallest, and a tier holds up to MaxInt32). Commit merges them all
+//     into one, so each document is merged once instead of once per tier.
+//
+// NewBuilder opens the generation with it; opened again (Follow,
+// OpenCurrent), the generation has scorch's defaults.
+func bulkConfig() map[string]any {
+	return map[string]any{
+		"unsafe_batch": true,
+		"scorchMergePlanOptions": map[string]any{
+			"MaxSegmentsPerTier": math.MaxInt32,
+			"FloorSegmentSize":   1,
+		},
+	}
+}
+
+// Commit records the outbox cursor the rebuild started from, merges the
+// new generation into one segment, closes it and makes it current.
 func (b *Builder) Commit(cursor int64) error {
-	if err := b.SetCursor(cursor); err != nil {
-		return err
+	return b.commit(context.Background(), cursor)
+}
+
+// commit is Commit, giving up when ctx ends.
+func (b *Builder) commit(ctx context.Context, cursor int64) error {
+	err := b.use(func(idx bleve.Index) error {
+		val := []byte(strconv.FormatInt(cursor, 10))
+		// Scorch merges only segments on disk.
+		if err := setInternalPersisted(ctx, idx, []byte(cursorKey), val); err != nil {
+			return fmt.Errorf("write the last segments: %w", err)
+		}
+		if err := mergeAll(ctx, idx); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		// The merged segment is on disk; the snapshot that uses it must be
+		// too before Close, or the index reopens unmerged.
+		if err := setInternalPersisted(ctx, idx, []byte(cursorKey), val); err != nil {
+			return fmt.Errorf("record the merged segment: %w", err)
+		}
+		return awaitObsoleteFilesRemoved(ctx, idx, []byte(cursorKey), val)
+	})
+	if err != nil {
+		return fmt.Errorf("search: commit %s: %w", b.Path(), err)
 	}
 	if err := b.Close(); err != nil {
 		return err
 	}
-	return setCurrent(b.root, b.name)
+	if err := setCurrent(b.root, b.name); err != nil {
+		return fmt.Errorf("search: make %s current: %w", b.name, err)
+	}
+	return nil
+}
+
+// setInternalPersisted sets key to val in idx's internal storage and waits
+// until the snapshot holding it, and with it every earlier batch, is on
+// disk.
+func setInternalPersisted(ctx context.Context, idx bleve.Index, key, val []byte) error {
+	persisted := make(chan error, 1)
+	batch := idx.NewBatch()
+	batch.SetInternal(key, val)
+	batch.SetPersistedCallback(func(err error) {
+		select {
+		case persisted <- err:
+		default: // a retry after a failed attempt: the first report stands
+		}
+	})
+	if err := idx.Batch(batch); err != nil {
+		return err
+	}
+	select {
+	case err := <-persisted:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// awaitObsoleteFilesRemoved waits, for up to about two seconds, until the
+// files of the snapshots before the last one (the segments a merge
+// replaced) are deleted. Scorch's persister deletes them when it runs out
+// of work, which Close may interrupt; a generation closed before that
+// keeps them until it is next opened, and a rebuild should leave a tidy
+// directory. Every 200 ms it writes key and val again (a value the index
+// already has) to wake the persister. It gives up without an error: the
+// files go the next time the index is opened.
+func awaitObsoleteFilesRemoved(ctx context.Context, idx bleve.Index, key, val []byte) error {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return err
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	tidy := func() bool {
+		m := sc.StatsMap()
+		files, _ := m["num_files_on_disk"].(uint64)
+		segments, _ := m["num_root_filesegments"].(uint64)
+		return files <= segments+1 // the segments and root.bolt
+	}
+	for i := 1; i <= 100 && !tidy(); i++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if i%10 == 0 {
+			if err := setInternalPersisted(ctx, idx, key, val); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scorchMergeDoneKey is the context key under which scorch's merger looks
+// for a chan error to report a forced merge's outcome to (mergeDoneKey in
+// bleve's index/scorch/merge.go). Without it a failing merge is retried
+// forever and ForceMerge never returns.
+const scorchMergeDoneKey = "mergeDone"
+
+// mergeAll merges every segment idx has on disk into one. (Scorch's
+// ForceMerge with its own single-segment options merges at most ten
+// segments per task, leaving one segment per ten.)
+func mergeAll(ctx context.Context, idx bleve.Index) error {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return err
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return fmt.Errorf("index is %T, not scorch", adv)
+	}
+	opts := mergeplan.SingleSegmentMergePlanOptions
+	opts.SegmentsPerMergeTask = math.MaxInt32
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.WithValue(ctx, scorchMergeDoneKey, done))
+	defer cancel()
+	returned := make(chan error, 1)
+	go func() { returned <- sc.ForceMerge(ctx, &opts) }()
+	select {
+	case err = <-done:
+		if err == nil {
+			err = <-returned
+		}
+		// On an error scorch does not retry, and ForceMerge waits for the
+		// index to close, which Abort does.
+	case err = <-returned:
+		if err == nil {
+			select {
+			case err = <-done:
+			default:
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // scorch reports a cancelled merge as a closed segment, or not at all
+	}
+	return err
 }
 
 // Abort closes and deletes the unfinished generation.

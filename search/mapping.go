@@ -150,7 +150,9 @@ func ideaDocument(im mapping.IndexMapping, d Doc) (*document.Document, error) {
 	return doc, nil
 }
 
-// newBleveIndex creates a new, empty scorch index in dir with NewMapping.
-func newBleveIndex(dir string) (bleve.Index, error) {
-	return bleve.NewUsing(dir, NewMapping(), scorch.Name, scorch.Name, nil)
+// newBleveIndex creates a new, empty scorch index in dir with NewMapping
+// and scorch's config (nil for its defaults). Bleve keeps that config with
+// the index and uses it whenever the index is opened again.
+func newBleveIndex(dir string, config map[string]any) (bleve.Index, error) {
+	return bleve.NewUsing(dir, NewMapping(), scorch.Name, scorch.Name, config)
 }
