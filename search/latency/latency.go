@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -18,6 +19,10 @@ type Report struct {
 	Took time.Duration
 	// Errs are the errors the calls returned.
 	Errs []error
+	// CPU is the CPU time (user and system) the process used during the
+	// run, 0 where the system does not say: unlike the latencies, it does
+	// not grow when other processes share the machine.
+	CPU time.Duration
 }
 
 // Run calls do once for every item, from clients goroutines at once, each
@@ -27,7 +32,7 @@ func Run[T any](clients int, items []T, do func(T) error) Report {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	next := make(chan T)
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	for range clients {
 		wg.Add(1)
 		go func() {
@@ -51,6 +56,9 @@ func Run[T any](clients int, items []T, do func(T) error) Report {
 	close(next)
 	wg.Wait()
 	r.Took = time.Since(start)
+	if cpu > 0 {
+		r.CPU = cpuTime() - cpu
+	}
 	slices.Sort(r.Each)
 	return r
 }
@@ -64,12 +72,25 @@ func (r Report) Percentile(p int) time.Duration {
 	return r.Each[min(len(r.Each)*p/100, len(r.Each)-1)]
 }
 
-// String reads "8 clients: p50 … p95 … max …, N calls/s".
+// String reads "8 clients: p50 … p95 … max …, N calls/s, CPU … a call".
 func (r Report) String() string {
 	if len(r.Each) == 0 {
 		return fmt.Sprintf("%d clients: no calls", r.Clients)
 	}
 	round := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
-	return fmt.Sprintf("%d clients: p50 %v p95 %v max %v, %.0f calls/s", r.Clients, round(r.Percentile(50)),
+	s := fmt.Sprintf("%d clients: p50 %v p95 %v max %v, %.0f calls/s", r.Clients, round(r.Percentile(50)),
 		round(r.Percentile(95)), round(r.Each[len(r.Each)-1]), float64(len(r.Each))/r.Took.Seconds())
+	if r.CPU > 0 {
+		s += fmt.Sprintf(", CPU %v a call", round(r.CPU/time.Duration(len(r.Each))))
+	}
+	return s
+}
+
+// cpuTime returns the CPU time the process has used so far, or 0.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
