@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -88,6 +89,7 @@ func TestServeScale(t *testing.T) {
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	load := func(name string, clients int, urls []string) {
+		cpu := serverCPU(t, p.cmd.Process.Pid)
 		r := latency.Run(clients, urls, func(u string) error {
 			resp, err := hc.Get(u)
 			if err != nil {
@@ -105,7 +107,9 @@ func TestServeScale(t *testing.T) {
 		for _, err := range r.Errs {
 			t.Error(err)
 		}
-		t.Logf("%s, %v", name, r)
+		// r.CPU is this test's (the clients'); the server's is read
+		// from /proc.
+		t.Logf("%s, %v; server CPU %v a request", name, r, ((serverCPU(t, p.cmd.Process.Pid) - cpu) / time.Duration(max(1, len(r.Each)))).Round(10*time.Microsecond))
 	}
 	searchURLs := func(qs []string) []string {
 		var out []string
@@ -192,4 +196,24 @@ func writeScaleCSV(t *testing.T, path string, rows []message) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// serverCPU returns the CPU time (user and system) process pid has used,
+// from /proc/pid/stat, whose times are in clock ticks of 1/100 s on Linux.
+func serverCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// after it. utime and stime are fields 14 and 15 of the line.
+	rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+	f := strings.Fields(rest)
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("/proc/%d/stat: %q", pid, b)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
