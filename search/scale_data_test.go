@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"jindianzi/search/latency"
 )
 
 // reindexCopies is how many times BenchmarkReindex100k takes each message:
@@ -246,11 +248,11 @@ func benchmarkRebuild(b *testing.B, docs []Doc) {
 	b.ResetTimer()
 	for range b.N {
 		dir := filepath.Join(b.TempDir(), "index")
-		before := processCPU()
+		before := latency.CPUTime()
 		if err := Rebuild(context.Background(), dir, seg, docSource(docs), nil); err != nil {
 			b.Fatal(err)
 		}
-		cpu += processCPU() - before
+		cpu += latency.CPUTime() - before
 		b.StopTimer()
 		x, err := OpenCurrent(dir, seg)
 		if err != nil {

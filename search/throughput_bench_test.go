@@ -5,9 +5,10 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"jindianzi/search/latency"
 )
 
 // BenchmarkIndexDocsParallel indexes the messages with Index in batches of
@@ -40,7 +41,7 @@ func BenchmarkIndexDocsParallel(b *testing.B) {
 		}
 		parts := make(chan []Doc)
 		var wg sync.WaitGroup
-		before := processCPU()
+		before := latency.CPUTime()
 		b.StartTimer()
 		for range workers {
 			wg.Add(1)
@@ -59,7 +60,7 @@ func BenchmarkIndexDocsParallel(b *testing.B) {
 		close(parts)
 		wg.Wait()
 		b.StopTimer()
-		cpu += processCPU() - before
+		cpu += latency.CPUTime() - before
 		size = settledDiskBytes(context.Background(), idx.index)
 		if err := idx.Close(); err != nil {
 			b.Fatal(err)
@@ -69,15 +70,6 @@ func BenchmarkIndexDocsParallel(b *testing.B) {
 	b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
 	b.ReportMetric(cpu.Seconds()*1000/float64(len(docs)*b.N), "cpu-ms/doc")
 	b.ReportMetric(float64(size)/float64(raw), "index/raw")
-}
-
-// processCPU returns the user and system CPU time the process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSearchIDs runs the messages' titles as queries against their

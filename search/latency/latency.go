@@ -32,7 +32,7 @@ func Run[T any](clients int, items []T, do func(T) error) Report {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	next := make(chan T)
-	start, cpu := time.Now(), cpuTime()
+	start, cpu := time.Now(), CPUTime()
 	for range clients {
 		wg.Add(1)
 		go func() {
@@ -57,7 +57,7 @@ func Run[T any](clients int, items []T, do func(T) error) Report {
 	wg.Wait()
 	r.Took = time.Since(start)
 	if cpu > 0 {
-		r.CPU = cpuTime() - cpu
+		r.CPU = CPUTime() - cpu
 	}
 	slices.Sort(r.Each)
 	return r
@@ -86,8 +86,9 @@ func (r Report) String() string {
 	return s
 }
 
-// cpuTime returns the CPU time the process has used so far, or 0.
-func cpuTime() time.Duration {
+// CPUTime returns the CPU time (user and system) the process has used so
+// far, or 0 where the system does not say.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
