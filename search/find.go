@@ -161,12 +161,49 @@ type builtQuery struct {
 	// onlyText says that the text part alone scores: no phrases, whose
 	// scores would add to it.
 	onlyText bool
+	// keep, when the query was built for collect, holds the keyword
+	// filters, which collect checks against the segments' columns
+	// instead of Bleve filtering every match through term postings.
+	keep keywordFilter
+}
+
+// keywordFilter is, per facet field (in facetFields order), the values a
+// document must have one of; a field without values is not filtered.
+type keywordFilter [][]string
+
+// active reports whether f filters on anything.
+func (f keywordFilter) active() bool {
+	for _, vs := range f {
+		if len(vs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// allowed returns, per facet field, which codes of cols pass the filter
+// (nil for a field not filtered).
+func (f keywordFilter) allowed(cols *columns) [][]bool {
+	out := make([][]bool, len(f))
+	for fi, vs := range f {
+		if len(vs) == 0 {
+			continue
+		}
+		ok := make([]bool, len(cols.values[fi])+1) // code 0, no value, never passes
+		for code, v := range cols.values[fi] {
+			ok[code+1] = slices.Contains(vs, v)
+		}
+		out[fi] = ok
+	}
+	return out
 }
 
 // toQuery builds the Bleve query for a request. Filters (kind, campaign,
 // theme, region, status, dates) go in the BooleanQuery's Filter: they
 // narrow the matches without adding to their scores.
-func (x *Index) toQuery(r Request) builtQuery {
+//
+// With forCollect, the keyword filters are left to collect (builtQuery.keep).
+func (x *Index) toQuery(r Request, forCollect bool) builtQuery {
 	p := ParseQuery(r.Text)
 	var out builtQuery
 	var must, filters []query.Query
@@ -182,25 +219,33 @@ func (x *Index) toQuery(r Request) builtQuery {
 		must = append(must, phraseQuery(ph))
 	}
 	out.onlyText = out.text != nil && len(must) == 1
-	term := func(field, value string) query.Query {
-		q := bleve.NewTermQuery(value)
-		q.SetField(field)
-		return q
-	}
-	if r.Kind != "" {
-		filters = append(filters, term(FieldKind, r.Kind))
-	}
-	for _, f := range []struct{ field, value string }{{FieldCampaign, r.Campaign}, {FieldTheme, r.Theme}, {FieldRegion, r.Region}} {
-		if f.value != "" {
-			filters = append(filters, term(f.field, f.value))
+	keep := map[string][]string{FieldKind: nil, FieldCampaign: nil, FieldTheme: nil, FieldRegion: nil, FieldStatus: r.Statuses}
+	for field, v := range map[string]string{FieldKind: r.Kind, FieldCampaign: r.Campaign, FieldTheme: r.Theme, FieldRegion: r.Region} {
+		if v != "" {
+			keep[field] = []string{v}
 		}
 	}
-	if len(r.Statuses) > 0 {
-		var any []query.Query
-		for _, s := range r.Statuses {
-			any = append(any, term(FieldStatus, s))
+	if forCollect {
+		for _, field := range facetFields {
+			out.keep = append(out.keep, keep[field])
 		}
-		filters = append(filters, bleve.NewDisjunctionQuery(any...))
+	} else {
+		for _, field := range facetFields {
+			if len(keep[field]) == 0 {
+				continue
+			}
+			var any []query.Query
+			for _, v := range keep[field] {
+				q := bleve.NewTermQuery(v)
+				q.SetField(field)
+				any = append(any, q)
+			}
+			if len(any) == 1 {
+				filters = append(filters, any[0])
+			} else {
+				filters = append(filters, bleve.NewDisjunctionQuery(any...))
+			}
+		}
 	}
 	if !r.From.IsZero() || !r.To.IsZero() {
 		var from, to time.Time
@@ -243,12 +288,12 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if r.Page < 1 {
 		r.Page = 1
 	}
-	q := x.toQuery(r)
 	text := ParseQuery(r.Text)
 	empty := strings.TrimSpace(text.Words) == "" && len(text.Phrases) == 0
 	// Pages by relevance or by time are collected here (see collect);
 	// by support, Bleve's collector sorts.
 	relevance := r.Sort == "" || r.Sort == SortRelevance
+	q := x.toQuery(r, relevance || r.Sort == SortNewest)
 	if relevance || r.Sort == SortNewest {
 		newest := r.Sort == SortNewest || empty
 		prune := r.PageOnly && !r.Facets && !newest && q.onlyText
@@ -336,7 +381,8 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, newest, facets,
 	defer r.Close()
 	var cols *snapshotColumns
 	var counter *facetCounter
-	if facets || newest {
+	filter := q.keep.active()
+	if facets || newest || filter {
 		snap, ok := r.(*scorch.IndexSnapshot)
 		if !ok {
 			return nil, fmt.Errorf("search: facets need a scorch index, not %T", r)
@@ -354,6 +400,22 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, newest, facets,
 	}
 	defer s.Close()
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+k+1, 0)}
+	// passes checks the keyword filters against a segment's columns,
+	// with each segment's passing codes worked out once.
+	allowed := map[*columns][][]bool{}
+	passes := func(c *columns, row uint64) bool {
+		ok, seen := allowed[c]
+		if !seen {
+			ok = q.keep.allowed(c)
+			allowed[c] = ok
+		}
+		for f, codes := range ok {
+			if codes != nil && !codes[c.codes[f][row]] {
+				return false
+			}
+		}
+		return true
+	}
 	type hit struct {
 		dm      *search.DocumentMatch
 		num     uint64
@@ -399,15 +461,19 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, newest, facets,
 		if dm == nil {
 			break
 		}
-		total++
 		h := hit{dm: dm, num: docNum(dm.IndexInternalID)}
 		if cols != nil {
 			c, row := cols.at(h.num)
+			if filter && !passes(c, row) {
+				sctx.DocumentMatchPool.Put(dm)
+				continue
+			}
 			if counter != nil {
 				counter.add(c, row)
 			}
 			h.created = c.created[row]
 		}
+		total++
 		switch {
 		case k == 0:
 			sctx.DocumentMatchPool.Put(dm)

@@ -553,9 +553,13 @@ func TestCollectMatchesBleve(t *testing.T) {
 		{Facets: true, PerPage: 7},
 		{Text: "电梯", Sort: SortNewest, Facets: true, PerPage: 4},
 		{Sort: SortNewest, Campaign: "c3", PerPage: 5, Page: 2},
+		{Text: "电梯", Kind: "idea", Statuses: []string{"published", "pending"}, Facets: true},
+		{Text: "电梯 小区", Theme: "城市建设", Region: "330000", Facets: true},
+		{Campaign: "c1", Statuses: []string{"published"}, Facets: true},
+		{Text: "垃圾", Campaign: "none", Facets: true},
 	} {
 		got := find(t, x, r)
-		q := x.toQuery(r)
+		q := x.toQuery(r, false)
 		req := bleve.NewSearchRequestOptions(q, r.PerPage, 0, false)
 		if r.PerPage == 0 {
 			req.Size = 20
