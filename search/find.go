@@ -399,7 +399,9 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, newest, facets,
 		return nil, err
 	}
 	defer s.Close()
-	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+k+1, 0)}
+	// The pool grows on demand: a deep page (k up to 10,000,000 through
+	// the API) must not allocate ahead for matches there may not be.
+	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+min(k, maxPreallocHits)+1, 0)}
 	// passes checks the keyword filters against a segment's columns,
 	// with each segment's passing codes worked out once.
 	allowed := map[*columns][][]bool{}
@@ -523,6 +525,9 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, newest, facets,
 	}
 	return out, nil
 }
+
+// maxPreallocHits is how many document matches collect allocates ahead.
+const maxPreallocHits = 256
 
 // sortFacetCounts orders facet terms by count, then by term.
 func sortFacetCounts(terms []FacetCount) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -600,6 +601,33 @@ func TestCollectMatchesBleve(t *testing.T) {
 			if !slices.Equal(got.Facets[f], w) && len(got.Facets[f])+len(w) > 0 {
 				t.Errorf("%+v: facet %s %v, Bleve %v", r, f, got.Facets[f], w)
 			}
+		}
+	}
+}
+
+// TestSearchDeepPage checks that a page far beyond the matches, as the API
+// allows (page 100,000 of 100), answers at once with no hits and the true
+// total, without allocating for the matches that are not there.
+func TestSearchDeepPage(t *testing.T) {
+	x := openFindIndex(t)
+	for _, r := range []Request{
+		{Text: "电梯", Page: 100000, PerPage: 100, Facets: true},
+		{Page: 100000, PerPage: 100},
+		{Text: "电梯", Page: 100000, PerPage: 100, PageOnly: true},
+		{Text: "电梯", Sort: SortSupported, Page: 100000, PerPage: 100, Facets: true},
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		res := find(t, x, r)
+		runtime.ReadMemStats(&after)
+		if len(res.Hits) != 0 {
+			t.Errorf("%+v: %d hits", r, len(res.Hits))
+		}
+		if res.Total == 0 {
+			t.Errorf("%+v: total 0, want the matches counted", r)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+			t.Errorf("%+v: allocated %d MB", r, grew>>20)
 		}
 	}
 }
