@@ -152,15 +152,7 @@ func TestIdeaDocumentIndexesAsMapping(t *testing.T) {
 // number of postings and the postings (document id, frequency, norm), sorted.
 func indexPostings(t *testing.T, idx bleve.Index) map[string]string {
 	t.Helper()
-	adv, err := idx.Advanced()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := snapshotReader(t, idx)
 	out := map[string]string{}
 	for _, field := range []string{FieldTitle, FieldBody, FieldTheme, FieldCampaign, FieldRegion, FieldStatus, FieldKind} {
 		fd, err := r.FieldDict(field)

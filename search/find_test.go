@@ -489,15 +489,7 @@ func TestDraftSearch(t *testing.T) {
 // heaviest terms.
 func TestDraftKeepsHeaviestTerms(t *testing.T) {
 	x := openFindIndex(t)
-	adv, err := x.index.Advanced()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := snapshotReader(t, x.index)
 	text := "老旧小区没有电梯，老人上下楼很困难，建议政府补贴加装电梯，夜班公交也要增加。"
 	for _, max := range []int{0, 3} {
 		q := &textQuery{text: text, fields: textFields(), boost: 1, maxTerms: max}

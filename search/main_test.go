@@ -5,6 +5,9 @@ import (
 	"os"
 	"sync"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // testDataDir is the data directory of the one Segmenter the tests share:
@@ -38,4 +41,20 @@ func testSegmenter(t testing.TB) *Segmenter {
 		t.Fatalf("OpenSegmenter: %v", testSegErr)
 	}
 	return testSeg
+}
+
+// snapshotReader returns a reader of idx's current snapshot, closed when
+// the test ends.
+func snapshotReader(t testing.TB, idx bleve.Index) index.IndexReader {
+	t.Helper()
+	adv, err := idx.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
