@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -194,4 +195,37 @@ func TestSearchUsage(t *testing.T) {
 	if res := runCLI(t, "", "search", "-h"); res.code != 0 || !strings.Contains(res.stderr+res.stdout, "-campaign") {
 		t.Errorf("search -h: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+}
+
+// TestBulkGC checks that a rebuild's garbage-collector settings apply and
+// are put back, and that an operator's GOGC wins.
+func TestBulkGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetGCPercent(-1)
+	debug.SetGCPercent(before)
+	limit := debug.SetMemoryLimit(-1)
+	restore := bulkGC()
+	if got := debug.SetGCPercent(-1); got != 400 {
+		t.Errorf("GOGC during the rebuild = %d, want 400", got)
+	}
+	debug.SetGCPercent(400)
+	if got := debug.SetMemoryLimit(-1); got != bulkMemoryLimit {
+		t.Errorf("memory limit during the rebuild = %d, want %d", got, bulkMemoryLimit)
+	}
+	restore()
+	if got := debug.SetGCPercent(-1); got != before {
+		t.Errorf("GOGC after = %d, want %d", got, before)
+	}
+	debug.SetGCPercent(before)
+	if got := debug.SetMemoryLimit(-1); got != limit {
+		t.Errorf("memory limit after = %d, want %d", got, limit)
+	}
+
+	t.Setenv("GOGC", "150")
+	bulkGC()()
+	if got := debug.SetGCPercent(-1); got != before {
+		t.Errorf("with GOGC set, GOGC became %d", got)
+	}
+	debug.SetGCPercent(before)
 }
