@@ -592,37 +592,43 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 			}
 			s.down(0)
 		}
-		// The lazy terms, while they can still make the document a match
-		// (a term's cursors in both fields count its weight twice here,
-		// which only stops later).
+		// The lazy terms, heaviest first, while they can still make the
+		// document a match: rest is the weight of those not looked at yet
+		// (a term's cursors, one per field, stand together in s.lazy).
 		//
 		// With a threshold, also while the document can still score
 		// above it: bound is its score so far plus the most each lazy
 		// term not yet looked at, or already found, could add.
-		covered, rest := s.covered(), 2*s.lazySum
+		covered, rest := s.covered(), s.lazySum
 		pruning := s.theta > 0 && !s.noScore
 		var bound, found float64
 		if pruning {
 			bound = s.partialScore()
 		}
-		for _, c := range s.lazy {
+		for i := 0; i < len(s.lazy); {
+			term := s.lazy[i].term
 			if covered+rest < s.minCover || pruning && bound+(rest+found)*(bm25K1+1) <= s.theta {
 				break
 			}
-			w := s.weights[c.term]
+			w := s.weights[term]
 			rest -= w
-			if c.cur != nil && (c.fresh || c.num < num) {
-				c.fresh = false
-				if err := c.advance(s.id); err != nil {
-					return nil, err
+			hit := false
+			for ; i < len(s.lazy) && s.lazy[i].term == term; i++ {
+				c := s.lazy[i]
+				if c.cur != nil && (c.fresh || c.num < num) {
+					c.fresh = false
+					if err := c.advance(s.id); err != nil {
+						return nil, err
+					}
+				}
+				if c.cur != nil && c.num == num {
+					hit = true
+					s.add(c)
 				}
 			}
-			if c.cur != nil && c.num == num {
-				if s.x[c.term] == 0 {
-					covered += w
-				}
+			if hit {
+				covered += w
 				found += w
-				s.add(c)
 			}
 		}
 		if !s.matches() {
