@@ -31,7 +31,7 @@ type clusterFixture struct {
 // published.
 func (f *modFixture) ideaIn(camp *store.Campaign, title, body string, public bool, supports int) int64 {
 	f.t.Helper()
-	now := f.clock.now().Add(-time.Hour).Truncate(time.Microsecond)
+	now := f.clock.Now().Add(-time.Hour).Truncate(time.Microsecond)
 	idea := &store.Idea{
 		CampaignID: camp.ID, TrackingCode: ideas.NewTrackingCode(), Title: title, Body: body,
 		TitleMasked: title, BodyMasked: body, DisplayName: "李娜", Status: store.IdeaPending,

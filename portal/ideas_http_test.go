@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,25 @@ type ideasFixture struct {
 	visitor *client // no credentials
 	users   int
 	tmpRoot string // parent of the test's temporary directories
+}
+
+// testClock is a clock a test moves forward (testOptions.Now); the app
+// reads it between requests.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func newIdeasFixture(t *testing.T, opts testOptions) *ideasFixture {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,37 +20,19 @@ import (
 	"jindianzi/portal/workday"
 )
 
-// modClock is a clock a test moves forward; the app reads it between requests.
-type modClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *modClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *modClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // modFixture is an ideasFixture with a moderator's API client, a movable
 // clock and helpers for the moderation API.
 type modFixture struct {
 	*ideasFixture
-	clock   *modClock
+	clock   *testClock
 	mod     *client // bearer token of a moderator
 	modName string
 }
 
 func newModFixture(t *testing.T) *modFixture {
 	t.Helper()
-	clock := &modClock{t: time.Now().UTC()}
-	f := &modFixture{clock: clock, ideasFixture: newIdeasFixture(t, testOptions{Now: clock.now, SubmitLimit: 1000, TrackLimit: 1000})}
+	clock := &testClock{now: time.Now().UTC()}
+	f := &modFixture{clock: clock, ideasFixture: newIdeasFixture(t, testOptions{Now: clock.Now, SubmitLimit: 1000, TrackLimit: 1000})}
 	f.mod = f.bearer("shenheyuan", store.RoleModerator)
 	f.modName = decodeMe(t, f.mod.get("/api/v1/me")).Name
 	return f
@@ -104,7 +85,7 @@ func (f *modFixture) storedIdea(slug, title, theme string, risk float64, reasons
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	now := f.clock.now().Truncate(time.Microsecond)
+	now := f.clock.Now().Truncate(time.Microsecond)
 	body := "我们小区附近的道路情况需要改进，建议相关部门尽快调研并拿出整改方案。"
 	idea := &store.Idea{
 		CampaignID: camp.ID, TrackingCode: ideas.NewTrackingCode(), Title: title, Body: body,
@@ -452,7 +433,7 @@ func TestModerationQueueContent(t *testing.T) {
 	// Seven calendar days later every item has waited five working days:
 	// past the three-day limit of one campaign, exactly at the five-day limit
 	// of the other.
-	f.clock.advance(7 * 24 * time.Hour)
+	f.clock.Add(7 * 24 * time.Hour)
 	q, _ = f.queue("")
 	for _, it := range q.Items {
 		want := it.Campaign == "shenhe"
@@ -1064,7 +1045,7 @@ func TestModerationQueuePage(t *testing.T) {
 	}
 
 	// A week later both are overdue (sessions from before have expired).
-	f.clock.advance(7 * 24 * time.Hour)
+	f.clock.Add(7 * 24 * time.Hour)
 	browser = f.session("wangye-shenhe2", store.RoleModerator)
 	page = browser.get("/moderation?campaign=wangye")
 	if n := strings.Count(page.body, "已等待 5 个工作日（已超期）"); n != 2 || strings.Count(page.body, "queue-item overdue") != 2 {
