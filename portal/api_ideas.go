@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime/multipart"
@@ -229,20 +230,29 @@ func (h *handler) apiGetIdea(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	idea, err := h.store.PublicIdea(ctx, id)
+	v, comments, err := h.publicIdea(c.UserContext(), id)
 	if err != nil {
 		return err
+	}
+	return c.JSON(fiber.Map{"idea": v, "comments": comments})
+}
+
+// publicIdea loads what the public idea page and API show: the idea (not
+// found unless public) and its public comments, threaded.
+func (h *handler) publicIdea(ctx context.Context, id int64) (ideaView, []commentView, error) {
+	idea, err := h.store.PublicIdea(ctx, id)
+	if err != nil {
+		return ideaView{}, nil, err
 	}
 	v, err := newCatalog(h.store).view(ctx, idea)
 	if err != nil {
-		return err
+		return ideaView{}, nil, err
 	}
 	cs, err := h.store.PublicComments(ctx, id)
 	if err != nil {
-		return err
+		return ideaView{}, nil, err
 	}
-	return c.JSON(fiber.Map{"idea": v, "comments": threadComments(cs)})
+	return v, threadComments(cs), nil
 }
 
 // apiSupport is POST (add) and DELETE (withdraw) /api/v1/ideas/:id/support.

@@ -344,19 +344,9 @@ func (h *handler) apiPromote(c *fiber.Ctx) error {
 
 // apiPostDecision is POST /api/v1/moderation/posts/:id/decision.
 func (h *handler) apiPostDecision(c *fiber.Ctx) error {
-	id, err := parseID(c)
-	if err != nil {
-		return err
-	}
-	in, err := parseDecision(c)
-	if err != nil {
-		return err
-	}
-	p, err := h.decidePost(c, id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"id": p.ID, "status": p.Status, "status_label": p.Status.Label()})
+	return answerDecision(c, h.decidePost, func(p *store.DebatePost) fiber.Map {
+		return fiber.Map{"id": p.ID, "status": p.Status, "status_label": p.Status.Label()}
+	})
 }
 
 type debatePageData struct {

@@ -330,8 +330,10 @@ func parseDecision(c *fiber.Ctx) (decisionInput, error) {
 	return in, nil
 }
 
-// apiDecision is POST /api/v1/moderation/items/:id/decision.
-func (h *handler) apiDecision(c *fiber.Ctx) error {
+// answerDecision is a POST …/:id/decision request: the item's id from the
+// path, the decision from the body, decided by decide and answered with
+// what describe says of the item.
+func answerDecision[T any](c *fiber.Ctx, decide func(*fiber.Ctx, int64, decisionInput) (T, error), describe func(T) fiber.Map) error {
 	id, err := parseID(c)
 	if err != nil {
 		return err
@@ -340,11 +342,18 @@ func (h *handler) apiDecision(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	idea, err := h.decide(c, id, in)
+	item, err := decide(c, id, in)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"id": idea.ID, "status": idea.Status, "status_label": idea.Status.Label(), "merged_into": idea.MergedIntoID})
+	return c.JSON(describe(item))
+}
+
+// apiDecision is POST /api/v1/moderation/items/:id/decision.
+func (h *handler) apiDecision(c *fiber.Ctx) error {
+	return answerDecision(c, h.decide, func(idea *store.Idea) fiber.Map {
+		return fiber.Map{"id": idea.ID, "status": idea.Status, "status_label": idea.Status.Label(), "merged_into": idea.MergedIntoID}
+	})
 }
 
 // bulkInput is the body of a bulk decision.
@@ -375,20 +384,14 @@ func (h *handler) bulk(c *fiber.Ctx, in bulkInput) ([]bulkResult, error) {
 		_, err := h.decide(c, id, decisionInput{Action: in.Action, Reason: in.Reason})
 		r := bulkResult{ID: id, OK: err == nil}
 		if err != nil {
-			_, r.Code, r.Message = classify(err)
-			if _, _, internal := classifyInternal(err); internal {
-				return nil, err
+			var status int
+			if status, r.Code, r.Message = classify(err); status >= 500 {
+				return nil, err // not one the moderator can act on
 			}
 		}
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-// classifyInternal reports whether err is not one the user can act on.
-func classifyInternal(err error) (int, string, bool) {
-	status, code, _ := classify(err)
-	return status, code, status >= 500
 }
 
 // apiBulk is POST /api/v1/moderation/bulk.
@@ -406,19 +409,9 @@ func (h *handler) apiBulk(c *fiber.Ctx) error {
 
 // apiCommentDecision is POST /api/v1/moderation/comments/:id/decision.
 func (h *handler) apiCommentDecision(c *fiber.Ctx) error {
-	id, err := parseID(c)
-	if err != nil {
-		return err
-	}
-	in, err := parseDecision(c)
-	if err != nil {
-		return err
-	}
-	cm, err := h.decideComment(c, id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"id": cm.ID, "status": cm.Status, "status_label": cm.Status.Label()})
+	return answerDecision(c, h.decideComment, func(cm *store.Comment) fiber.Map {
+		return fiber.Map{"id": cm.ID, "status": cm.Status, "status_label": cm.Status.Label()}
+	})
 }
 
 // decideComment approves or rejects a comment and explains failures.

@@ -186,15 +186,7 @@ func (h *handler) renderIdea(c *fiber.Ctx, status int, notice, commentErr, comme
 		return err
 	}
 	ctx := c.UserContext()
-	idea, err := h.store.PublicIdea(ctx, id)
-	if err != nil {
-		return err
-	}
-	v, err := newCatalog(h.store).view(ctx, idea)
-	if err != nil {
-		return err
-	}
-	cs, err := h.store.PublicComments(ctx, id)
+	v, comments, err := h.publicIdea(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -202,7 +194,7 @@ func (h *handler) renderIdea(c *fiber.Ctx, status int, notice, commentErr, comme
 	if err != nil {
 		return err
 	}
-	d := ideaPageData{Idea: v, Files: files, Comments: threadComments(cs), Notice: noticeText(notice), CommentErr: commentErr, CommentBody: commentBody}
+	d := ideaPageData{Idea: v, Files: files, Comments: comments, Notice: noticeText(notice), CommentErr: commentErr, CommentBody: commentBody}
 	if u := currentUser(c); u != nil && u.Role == store.RoleResident {
 		d.CanSupport = true
 		if d.Supported, err = h.store.HasSupported(ctx, id, u.ID); err != nil {
