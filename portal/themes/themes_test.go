@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,8 @@ import (
 
 // messagesCSV holds real labelled messages (see /work/shared/data/README.md);
 // tests that need them fall back to generated ideas when it is absent.
-const messagesCSV = "/work/shared/data/messages.csv"
+// messagesCSV is the real data beside the repository (../shared).
+var messagesCSV = filepath.Join("..", "..", "..", "shared", "data", "messages.csv")
 
 func TestMain(m *testing.M) { searchtest.Main(m) }
 

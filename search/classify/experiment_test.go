@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -133,7 +134,7 @@ func TestExperimentSeed(t *testing.T) {
 		t.Skip("set JDZ_EXPERIMENT=1 to run the model comparison")
 	}
 	rows := loadMessages(t)
-	f, err := os.Open("/work/shared/data/categories_fj1.csv")
+	f, err := os.Open(filepath.Join(filepath.Dir(messagesCSV), "categories_fj1.csv"))
 	if err != nil {
 		t.Skip(err)
 	}

@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"jindianzi/search/searchtest"
@@ -41,4 +42,5 @@ func loadMessages(t testing.TB) []Row {
 	return rows
 }
 
-const messagesCSV = "/work/shared/data/messages.csv"
+// messagesCSV is the real data beside the repository (../shared).
+var messagesCSV = filepath.Join("..", "..", "..", "shared", "data", "messages.csv")

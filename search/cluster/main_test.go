@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"jindianzi/search/searchtest"
@@ -24,9 +25,9 @@ func TestMain(m *testing.M) {
 
 // Real data for measurements; tests that need it skip when it is absent
 // or under -short.
-const (
-	messagesCSV = "/work/shared/data/messages.csv"
-	hotCSV      = "/work/shared/data/hot_messages_fj3.csv"
+var (
+	messagesCSV = filepath.Join("..", "..", "..", "shared", "data", "messages.csv")
+	hotCSV      = filepath.Join("..", "..", "..", "shared", "data", "hot_messages_fj3.csv")
 )
 
 func loadRecords(t testing.TB, name string, idBase int64) []Record {
