@@ -171,6 +171,45 @@ type builtQuery struct {
 // document must have one of; a field without values is not filtered.
 type keywordFilter [][]string
 
+// keywordFilter is r's filters on the facet fields.
+func (r Request) keywordFilter() keywordFilter {
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	values := map[string][]string{FieldKind: one(r.Kind), FieldCampaign: one(r.Campaign), FieldTheme: one(r.Theme),
+		FieldRegion: one(r.Region), FieldStatus: r.Statuses}
+	f := make(keywordFilter, len(facetFields))
+	for i, field := range facetFields {
+		f[i] = values[field]
+	}
+	return f
+}
+
+// queries returns f as Bleve queries, one per filtered field (a term, or
+// a disjunction of terms).
+func (f keywordFilter) queries() []query.Query {
+	var out []query.Query
+	for i, vs := range f {
+		var any []query.Query
+		for _, v := range vs {
+			q := bleve.NewTermQuery(v)
+			q.SetField(facetFields[i])
+			any = append(any, q)
+		}
+		switch len(any) {
+		case 0:
+		case 1:
+			out = append(out, any[0])
+		default:
+			out = append(out, bleve.NewDisjunctionQuery(any...))
+		}
+	}
+	return out
+}
+
 // active reports whether f filters on anything.
 func (f keywordFilter) active() bool {
 	for _, vs := range f {
@@ -219,44 +258,15 @@ func (x *Index) toQuery(r Request, forCollect bool) builtQuery {
 		must = append(must, phraseQuery(ph))
 	}
 	out.onlyText = out.text != nil && len(must) == 1
-	keep := map[string][]string{FieldKind: nil, FieldCampaign: nil, FieldTheme: nil, FieldRegion: nil, FieldStatus: r.Statuses}
-	for field, v := range map[string]string{FieldKind: r.Kind, FieldCampaign: r.Campaign, FieldTheme: r.Theme, FieldRegion: r.Region} {
-		if v != "" {
-			keep[field] = []string{v}
-		}
-	}
-	if forCollect {
-		for _, field := range facetFields {
-			out.keep = append(out.keep, keep[field])
-		}
+	if keep := r.keywordFilter(); forCollect {
+		out.keep = keep
 	} else {
-		for _, field := range facetFields {
-			if len(keep[field]) == 0 {
-				continue
-			}
-			var any []query.Query
-			for _, v := range keep[field] {
-				q := bleve.NewTermQuery(v)
-				q.SetField(field)
-				any = append(any, q)
-			}
-			if len(any) == 1 {
-				filters = append(filters, any[0])
-			} else {
-				filters = append(filters, bleve.NewDisjunctionQuery(any...))
-			}
-		}
+		filters = append(filters, keep.queries()...)
 	}
 	if !r.From.IsZero() || !r.To.IsZero() {
-		var from, to time.Time
-		if !r.From.IsZero() {
-			from = r.From
-		}
-		if !r.To.IsZero() {
-			to = r.To
-		}
+		// A zero end is an open one.
 		inclusive := true
-		q := bleve.NewDateRangeInclusiveQuery(from, to, &inclusive, &inclusive)
+		q := bleve.NewDateRangeInclusiveQuery(r.From, r.To, &inclusive, &inclusive)
 		q.SetField(FieldCreated)
 		filters = append(filters, q)
 	}
