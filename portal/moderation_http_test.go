@@ -1129,6 +1129,19 @@ func TestModerationComments(t *testing.T) {
 		return f.json(c, http.MethodPost, fmt.Sprintf("/api/v1/moderation/comments/%d/decision", id), body, nil)
 	}
 
+	// The queue page offers each pending comment its decision form.
+	page := f.session("pinglun-shenhe", store.RoleModerator).get("/moderation")
+	for _, want := range []string{
+		fmt.Sprintf(`action="/moderation/comments/%d/decision"`, good),
+		fmt.Sprintf(`<label for="c-reason-%d">理由（不通过时必填）</label>`, bad),
+		fmt.Sprintf(`<select id="c-reason-%d" name="reason">`, bad),
+		`name="_csrf" value="`, `<option>内容与本次征集主题无关</option>`, `value="reject" class="button button-secondary">不通过</button>`,
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("queue page lacks %q", want)
+		}
+	}
+
 	res := decideComment(f.mod, good, map[string]any{"action": "approve"})
 	var d modDecisionJSON
 	if res.status != fiber.StatusOK || json.Unmarshal([]byte(res.body), &d) != nil || d.ID != good || d.Status != "published" || d.StatusLabel != "已公开" {

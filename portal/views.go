@@ -113,12 +113,16 @@ func parseViews(a *assets) (*views, error) {
 		"hasPrefix": strings.HasPrefix,
 		"pct":       func(f float64) float64 { return f * 100 },
 		// dict builds a map from key/value pairs, for small option lists.
-		"dict": func(kv ...string) map[string]string {
-			m := map[string]string{}
+		"dict": func(kv ...any) (map[string]any, error) {
+			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
-				m[kv[i]] = kv[i+1]
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
 			}
-			return m
+			return m, nil
 		},
 	}
 	// The layout and the partials (files named _*.html) are shared by every page.
