@@ -148,10 +148,10 @@ const bulkMemoryLimit = 3 << 29
 // bulkGC lets the garbage collector run less during a rebuild, which a
 // command alone in its process can afford: GOGC 400 under a soft limit of
 // 1.5 GiB (the collector works harder as the heap nears it), unless the
-// operator set GOGC or GOMEMLIMIT. Measured on a rebuild of 100,210 ideas
-// from SQLite: 124 → 100 CPU-seconds, 1,426 → 1,770 docs/s, peak memory
-// 1.46 → 1.91 GB. It returns the function that puts the previous settings
-// back.
+// operator set GOGC or GOMEMLIMIT. TestServeScale measures it on 100,210
+// ideas from SQLite: 131 → 119–124 CPU-seconds, 1,333 → 1,385–1,430
+// docs/s, peak memory 1.41 → 1.87–1.89 GB (search/ANALYSIS.md). It returns
+// the function that puts the previous settings back.
 func bulkGC() (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
