@@ -12,8 +12,10 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Request is one search: what a resident typed, filters, order and page.
@@ -306,11 +308,21 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	q := x.toQuery(r, relevance || r.Sort == SortNewest)
 	if relevance || r.Sort == SortNewest {
 		newest := r.Sort == SortNewest || empty
-		prune := r.PageOnly && !r.Facets && !newest && q.onlyText
+		want := collection{
+			newest: newest, facets: r.Facets,
+			prune: r.PageOnly && !r.Facets && !newest && q.onlyText,
+			skip:  (r.Page - 1) * r.PerPage, size: r.PerPage,
+		}
+		// Whole answers are cached by windows of hits (see answerCache);
+		// a PageOnly search's total is not a whole answer.
+		if end := want.skip + want.size; !r.PageOnly && end <= maxCachedEnd {
+			window := (end + answerWindow - 1) / answerWindow * answerWindow
+			want.answers, want.key = &x.answers, newAnswerKey(r, x.seg.wordCount(), window)
+		}
 		var res *Result
 		err := x.use(func(idx bleve.Index) error {
 			var err error
-			res, err = collect(ctx, idx, q, newest, r.Facets, prune, (r.Page-1)*r.PerPage, r.PerPage)
+			res, err = collect(ctx, idx, q, want)
 			return err
 		})
 		return res, err
@@ -360,26 +372,32 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	return out, nil
 }
 
+// collection says what collect gathers.
+type collection struct {
+	// newest orders by creation time instead of score.
+	newest bool
+	// facets counts the facet fields' values over all matches.
+	facets bool
+	// prune (a relevance page without facets or total, q.onlyText) tells
+	// the text searcher the score a document must beat whenever the page's
+	// worst score rises (bm25Searcher.SetThreshold), so that it skips what
+	// cannot make the page; Total then counts only the matches seen.
+	prune bool
+	// skip and size are the page.
+	skip, size int
+	// answers, when set, keeps the answer under key, holding the first
+	// key.window hits, and gives it back to later searches of the same
+	// snapshot.
+	answers *answerCache
+	key     answerKey
+}
+
 // collect runs q against the index's current snapshot and returns the
-// page after skip, ordered as Bleve's collector would order it (by score or,
-// with newest, by creation time; ties in index order), without Bleve's
-// collector:
-//
-//   - with facets, the counts come from columns (see columns), not from
-//     every match's doc values;
-//   - with prune (a relevance page without facets or total, q.onlyText), the
-//     text searcher is told the score a document must beat whenever the
-//     page's worst score rises (bm25Searcher.SetThreshold), so that it skips
-//     what cannot make the page; Total then counts only the matches seen.
-func collect(ctx context.Context, idx bleve.Index, q builtQuery, newest, facets, prune bool, skip, size int) (*Result, error) {
-	k := skip + size
-	var bm *bm25Searcher
-	b := *q.Query.(*query.BooleanQuery)
-	if prune {
-		text := *q.text
-		text.opened = func(s *bm25Searcher) { bm = s }
-		b.Must = query.NewConjunctionQuery([]query.Query{&text})
-	}
+// page want asks for, ordered as Bleve's collector would order it (by score
+// or, with newest, by creation time; ties in index order), without Bleve's
+// collector: facets come from columns (see columns), not from every
+// match's doc values.
+func collect(ctx context.Context, idx bleve.Index, q builtQuery, want collection) (*Result, error) {
 	adv, err := idx.Advanced()
 	if err != nil {
 		return nil, err
@@ -389,12 +407,39 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, newest, facets,
 		return nil, err
 	}
 	defer r.Close()
+	snap, _ := r.(*scorch.IndexSnapshot)
+	if want.answers == nil || snap == nil {
+		return collectFrom(ctx, r, snap, idx.Mapping(), q, want)
+	}
+	// The whole window, kept or collected now, and the page of it.
+	res, err := want.answers.do(ctx, snap, want.key, func() (*Result, error) {
+		window := want
+		window.skip, window.size = 0, want.key.window
+		return collectFrom(ctx, r, snap, idx.Mapping(), q, window)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.page(want.skip, want.size), nil
+}
+
+// collectFrom is collect on the snapshot r (snap when it is scorch's).
+func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSnapshot, m mapping.IndexMapping, q builtQuery, want collection) (*Result, error) {
+	newest, facets, prune, skip, size := want.newest, want.facets, want.prune, want.skip, want.size
+	k := skip + size
+	var bm *bm25Searcher
+	b := *q.Query.(*query.BooleanQuery)
+	if prune {
+		text := *q.text
+		text.opened = func(s *bm25Searcher) { bm = s }
+		b.Must = query.NewConjunctionQuery([]query.Query{&text})
+	}
 	var cols *snapshotColumns
 	var counter *facetCounter
+	var err error
 	filter := q.keep.active()
 	if facets || newest || filter {
-		snap, ok := r.(*scorch.IndexSnapshot)
-		if !ok {
+		if snap == nil {
 			return nil, fmt.Errorf("search: facets need a scorch index, not %T", r)
 		}
 		if cols, err = newSnapshotColumns(snap); err != nil {
@@ -404,7 +449,7 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, newest, facets,
 			counter = newFacetCounter()
 		}
 	}
-	s, err := b.Searcher(ctx, r, idx.Mapping(), search.SearcherOptions{Score: map[bool]string{true: "none"}[newest]})
+	s, err := b.Searcher(ctx, r, m, search.SearcherOptions{Score: map[bool]string{true: "none"}[newest]})
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,9 @@ type Index struct {
 	// root and gen are set for an index opened by OpenCurrent: the
 	// directory of generations and the one in use.
 	root, gen string
+
+	// answers caches whole answers per snapshot (see answerCache).
+	answers answerCache
 }
 
 // generation returns the name of the generation in use.
@@ -256,7 +259,7 @@ func (x *Index) SearchIDs(text string, limit int) ([]string, error) {
 	b.AddMust(tq)
 	var ids []string
 	err := x.use(func(idx bleve.Index) error {
-		res, err := collect(context.Background(), idx, builtQuery{Query: b, text: tq, onlyText: true}, false, false, true, 0, limit)
+		res, err := collect(context.Background(), idx, builtQuery{Query: b, text: tq, onlyText: true}, collection{prune: true, size: limit})
 		if err != nil {
 			return err
 		}

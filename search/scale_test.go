@@ -11,6 +11,13 @@ import (
 	"jindianzi/search/latency"
 )
 
+// forgetAnswers empties x's answer cache.
+func forgetAnswers(x *Index) {
+	x.answers.mu.Lock()
+	defer x.answers.mu.Unlock()
+	x.answers.entries = nil
+}
+
 // TestScale measures query latency at about 100,000 documents: scaleDocs
 // (the messages reindexCopies times, perturbed), indexed by Rebuild as
 // `jindianzi reindex` does, so in one merged segment. JDZ_SCALE=dir keeps
@@ -60,7 +67,10 @@ func TestScale(t *testing.T) {
 	}
 	// measure runs the queries from clients goroutines at once and logs
 	// the latency percentiles.
+	// Each measurement but the last starts without kept answers (see
+	// answerCache), so that it measures searching.
 	measure := func(name string, clients int, queries []string, run func(text string) error) {
+		forgetAnswers(idx)
 		r := latency.Run(clients, queries, run)
 		for _, err := range r.Errs {
 			t.Error(err)
@@ -69,8 +79,8 @@ func TestScale(t *testing.T) {
 	}
 	// page is what the search page does: one page of 20 with a status
 	// filter and facets, and a highlighted snippet of each hit's body.
-	page := func(text string) error {
-		res, err := idx.Search(t.Context(), Request{Text: text, Statuses: []string{"published"}, Facets: true})
+	pageN := func(text string, n int) error {
+		res, err := idx.Search(t.Context(), Request{Text: text, Statuses: []string{"published"}, Facets: true, Page: n})
 		if err != nil {
 			return err
 		}
@@ -79,6 +89,7 @@ func TestScale(t *testing.T) {
 		}
 		return nil
 	}
+	page := func(text string) error { return pageN(text, 1) }
 	// similar is the submission form's look-up: a draft (the first 200
 	// characters of a body) against published ideas, five hits, no total.
 	var drafts []string
@@ -98,6 +109,29 @@ func TestScale(t *testing.T) {
 		measure("search page (filter, facets, highlights), titles", clients, titles, page)
 		measure("search page (filter, facets, highlights), keywords", clients, keywords, page)
 	}
+	// Paging: pages 1 to 5 of each keyword query, one after another,
+	// from 8 clients; pages 2 to 5 come from the answer kept for page 1
+	// (or wait for it).
+	type pageOf struct {
+		text string
+		n    int
+	}
+	var pages []pageOf
+	for _, k := range keywords {
+		for n := 1; n <= 5; n++ {
+			pages = append(pages, pageOf{k, n})
+		}
+	}
+	forgetAnswers(idx)
+	r := latency.Run(8, pages, func(p pageOf) error { return pageN(p.text, p.n) })
+	t.Logf("search pages 1-5 of each keyword query (answers kept), %v", r)
+	// Popular queries: a set that fits the cache, searched twice over.
+	popular := keywords[:min(len(keywords), answerCacheSize/2)]
+	forgetAnswers(idx)
+	r = latency.Run(8, popular, page)
+	t.Logf("search page, %d keyword queries, %v", len(popular), r)
+	r = latency.Run(8, popular, page)
+	t.Logf("search page, the same %d keyword queries again (answers kept), %v", len(popular), r)
 	// The process's resident memory now: jieba, the open index and what
 	// the searches left on the heap (TestServeScale measures serve's); a
 	// rebuild in this run left its own mark.

@@ -127,6 +127,15 @@ func (s *Segmenter) addWord(e dictEntry) bool {
 	return true
 }
 
+// wordCount returns how many words were added to the dictionary (civic,
+// synonyms and AddWords): it grows whenever the way text is cut may have
+// changed.
+func (s *Segmenter) wordCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.added)
+}
+
 // HasWord reports whether word (folded) was added to the dictionary by the
 // civic dictionary, the synonyms or AddWords.
 func (s *Segmenter) HasWord(word string) bool {
