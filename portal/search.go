@@ -167,7 +167,7 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 			ideaIDs = append(ideaIDs, id)
 		}
 	}
-	ideas, err := h.store.IdeasByIDs(ctx, ideaIDs)
+	ideas, err := h.store.IdeaSummariesByIDs(ctx, ideaIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 	if err != nil {
 		return nil, err
 	}
-	byIdea := map[int64]*store.Idea{}
+	byIdea := map[int64]*store.IdeaSummary{}
 	for i := range ideas {
 		byIdea[ideas[i].ID] = &ideas[i]
 	}
@@ -185,6 +185,7 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 	}
 	debates := map[int64]*store.Debate{}
 	cat := newCatalog(h.store)
+	hl := h.highlighter(text)
 	for _, hit := range hits {
 		entity, id, err := searchdocs.ParseID(hit.ID)
 		if err != nil {
@@ -201,8 +202,8 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 			if err != nil {
 				return nil, err
 			}
-			sh.URL, sh.Title, sh.Status, sh.Campaign = "/ideas/"+url.PathEscape(hit.ID), publicTitle(i), i.Status.Label(), camp.Title
-			sh.Snippet, sh.Spans = h.snippet(publicBody(i), text)
+			sh.URL, sh.Title, sh.Status, sh.Campaign = "/ideas/"+url.PathEscape(hit.ID), masked(i.TitleMasked, i.Title), i.Status.Label(), camp.Title
+			sh.Snippet, sh.Spans = hl.Snippet(masked(i.BodyMasked, i.Body), snippetRunes)
 			if all && !i.Visible() {
 				sh.URL = "/moderation"
 			}
@@ -220,7 +221,7 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 			}
 			sh.URL = "/debates/" + url.PathEscape(d.Slug) + "#p" + hit.ID[len(searchdocs.PostIDPrefix):]
 			sh.Title, sh.Status, sh.Campaign = d.Title, p.Status.Label(), "主题大讨论"
-			sh.Snippet, sh.Spans = h.snippet(p.BodyMasked, text)
+			sh.Snippet, sh.Spans = hl.Snippet(p.BodyMasked, snippetRunes)
 		}
 		sh.Segments = segmentsOf(sh.Snippet, sh.Spans)
 		out = append(out, sh)
@@ -228,16 +229,20 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 	return out, nil
 }
 
-// snippet picks the part of text around the query's words, with the spans to
-// mark (the index stores no text: highlights come from the database's copy).
-func (h *handler) snippet(text, query string) (string, [][2]int) {
+// snippetRunes is how many characters a search hit's snippet shows.
+const snippetRunes = 120
+
+// highlighter picks the part of each hit's text around the query's words,
+// with the spans to mark (the index stores no text: highlights come from
+// the database's copy). The query is cut once for all the hits.
+func (h *handler) highlighter(query string) *search.Highlighter {
 	p := search.ParseQuery(query)
 	q := strings.TrimSpace(p.Words + " " + strings.Join(p.Phrases, " "))
 	var seg *search.Segmenter
 	if h.index != nil {
 		seg = h.index.Segmenter()
 	}
-	return search.Highlight(seg, text, q, 120)
+	return search.NewHighlighter(seg, q)
 }
 
 // segmentsOf splits text at the marked spans, for templates.

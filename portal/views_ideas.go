@@ -39,18 +39,17 @@ func (v ideaView) StatusValue() store.IdeaStatus { return v.statusValue }
 // CampaignTitle is the campaign's title, for templates.
 func (v ideaView) CampaignTitle() string { return v.campaignName }
 
-func publicTitle(i *store.Idea) string {
-	if i.TitleMasked != "" {
-		return i.TitleMasked
-	}
-	return i.Title
-}
+func publicTitle(i *store.Idea) string { return masked(i.TitleMasked, i.Title) }
 
-func publicBody(i *store.Idea) string {
-	if i.BodyMasked != "" {
-		return i.BodyMasked
+func publicBody(i *store.Idea) string { return masked(i.BodyMasked, i.Body) }
+
+// masked returns the masked text shown in public, or the text itself when
+// masking left nothing to hide (the masked column is then empty).
+func masked(maskedText, text string) string {
+	if maskedText != "" {
+		return maskedText
 	}
-	return i.Body
+	return text
 }
 
 // authorLabel is how a submitter is named in public.

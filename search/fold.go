@@ -49,7 +49,7 @@ func startsFree(rest string) bool {
 		return true
 	}
 	r, _ := utf8.DecodeRuneInString(rest)
-	return (0x3000 <= r && r <= 0x303F) || (0x4E00 <= r && r <= 0x9FFF) || (0xFF01 <= r && r <= 0xFF5E)
+	return (0x3000 <= r && r <= 0x3029) || (0x3030 <= r && r <= 0x303F) || (0x4E00 <= r && r <= 0x9FFF) || (0xFF01 <= r && r <= 0xFF5E)
 }
 
 // Fold returns text the way the analyzers see it before segmentation:
@@ -141,7 +141,7 @@ func foldText(text string) (string, *folded) {
 	t2s := t2sTable()
 	t2sHan := t2sIdeographs()
 	b := make([]byte, 0, len(text))
-	var spans []foldSpan
+	spans := make([]foldSpan, 0, len(text)/32)
 	changed := false // the folded bytes differ from text
 	// add records that folded bytes from start came from text[i:j].
 	add := func(start, i, j int, ident bool) {
@@ -176,6 +176,14 @@ func foldText(text string) (string, *folded) {
 			}
 			b = utf8.AppendRune(b, r)
 			add(start, i, i+size, len(b)-start == size)
+			i += size
+			continue
+		}
+		if 0x3001 <= r && r <= 0x3029 && startsFree(text[i+size:]) {
+			// CJK punctuation (、。《》「」【】…), which NFKC leaves alone
+			// and which nothing after it combines with.
+			b = append(b, text[i:i+size]...)
+			add(start, i, i+size, true)
 			i += size
 			continue
 		}

@@ -1,7 +1,7 @@
 package search
 
 import (
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -30,15 +30,37 @@ const ellipsis = "…"
 // short enough. spans are the byte ranges of snippet to mark, in order and
 // not overlapping; they always cut snippet at character boundaries. Without
 // a match, the snippet is the start of text and spans is nil.
+//
+// To highlight many texts for one query, NewHighlighter cuts the query once.
 func Highlight(seg *Segmenter, text, query string, maxRunes int) (snippet string, spans [][2]int) {
+	if text == "" {
+		return "", nil
+	}
+	return NewHighlighter(seg, query).Snippet(text, maxRunes)
+}
+
+// Highlighter highlights texts for one query (see Highlight). It is safe
+// for concurrent use.
+type Highlighter struct {
+	needles []hlNeedle
+}
+
+// NewHighlighter cuts query into what Highlight looks for. Without a
+// segmenter nothing is marked.
+func NewHighlighter(seg *Segmenter, query string) *Highlighter {
+	h := &Highlighter{}
+	if cut, err := newTextCutter(seg); err == nil {
+		h.needles = highlightNeedles(cut, query)
+	}
+	return h
+}
+
+// Snippet is Highlight of text for the highlighter's query.
+func (h *Highlighter) Snippet(text string, maxRunes int) (snippet string, spans [][2]int) {
 	if maxRunes <= 0 {
 		maxRunes = defaultSnippetRunes
 	}
-	var matches []hlMatch
-	if cut, err := newTextCutter(seg); err == nil && text != "" {
-		matches = findMatches(text, highlightNeedles(cut, query))
-	}
-	return snippetAround(text, matches, maxRunes)
+	return snippetAround(text, findMatches(text, h.needles), maxRunes)
 }
 
 // hlNeedle is a folded string Highlight looks for. A needle starting
@@ -132,11 +154,11 @@ func findMatches(text string, needles []hlNeedle) []hlMatch {
 			out = append(out, hlMatch{start: fm.origStart(i), end: fm.origEnd(end), needle: ni, weight: weight})
 		}
 	}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].start != out[b].start {
-			return out[a].start < out[b].start
+	slices.SortFunc(out, func(a, b hlMatch) int {
+		if a.start != b.start {
+			return a.start - b.start
 		}
-		return out[a].end > out[b].end
+		return b.end - a.end
 	})
 	return out
 }
@@ -161,30 +183,44 @@ func isWordAfter(s string, i int) bool {
 	return !isCJK(r) && isWordRune(r)
 }
 
+// byteOfRune returns the byte offset in text of the character k
+// characters after byte offset from (len(text) past the end).
+func byteOfRune(text string, from, k int) int {
+	for i := range text[from:] {
+		if k == 0 {
+			return from + i
+		}
+		k--
+	}
+	return len(text)
+}
+
 // snippetAround cuts a window of at most maxRunes characters of text around
 // the densest run of matches and returns it with the matches' spans in it.
 func snippetAround(text string, matches []hlMatch, maxRunes int) (string, [][2]int) {
-	// runeAt[k] is the byte offset of the k-th character; one more entry
-	// holds len(text).
-	runeAt := make([]int, 0, len(text)/2+1)
-	for i := range text {
-		runeAt = append(runeAt, i)
+	// Each match's place in characters, counted on from the match before
+	// (matches are in order of start).
+	total := utf8.RuneCountInString(text)
+	rs, re := make([]int, len(matches)), make([]int, len(matches))
+	needles, pos, n := 0, 0, 0
+	for i, m := range matches {
+		n += utf8.RuneCountInString(text[pos:m.start])
+		pos = m.start
+		rs[i], re[i] = n, n+utf8.RuneCountInString(text[m.start:m.end])
+		needles = max(needles, m.needle+1)
 	}
-	runeAt = append(runeAt, len(text))
-	total := len(runeAt) - 1
-	runeOf := func(b int) int { return sort.SearchInts(runeAt, b) } // first character at or after b
 
 	// The window of matches [lo, hi) that fits in maxRunes characters and
 	// holds the most weight of distinct needles; the earliest wins ties.
 	bestLo, bestHi, bestScore := 0, 0, 0
-	count := map[int]int{}
+	count := make([]int, needles)
 	score, lo := 0, 0
 	for hi := range matches {
 		if count[matches[hi].needle] == 0 {
 			score += matches[hi].weight
 		}
 		count[matches[hi].needle]++
-		for runeOf(matches[hi].end)-runeOf(matches[lo].start) > maxRunes {
+		for lo <= hi && re[hi]-rs[lo] > maxRunes {
 			m := matches[lo]
 			if count[m.needle]--; count[m.needle] == 0 {
 				score -= m.weight
@@ -200,17 +236,18 @@ func snippetAround(text string, matches []hlMatch, maxRunes int) (string, [][2]i
 	// before them.
 	from, to := 0, min(total, maxRunes)
 	if bestHi > bestLo {
-		first := runeOf(matches[bestLo].start)
+		first := rs[bestLo]
 		last := first
-		for _, m := range matches[bestLo:bestHi] {
-			last = max(last, runeOf(m.end))
+		for i := bestLo; i < bestHi; i++ {
+			last = max(last, re[i])
 		}
 		slack := maxRunes - (last - first)
 		from = max(0, first-slack/3)
 		to = min(total, from+maxRunes)
 		from = max(0, to-maxRunes)
 	}
-	start, end := runeAt[from], runeAt[to]
+	start := byteOfRune(text, 0, from)
+	end := byteOfRune(text, start, to-from)
 	var b strings.Builder
 	if start > 0 {
 		b.WriteString(ellipsis)

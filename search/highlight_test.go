@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -135,5 +136,25 @@ func BenchmarkHighlight(b *testing.B) {
 	b.SetBytes(int64(len(text)))
 	for i := 0; i < b.N; i++ {
 		Highlight(seg, text, "小区路灯坏了 晚上", 120)
+	}
+}
+
+// BenchmarkHighlightPage highlights a search page: 20 texts of about 400
+// characters for one query, the query cut once.
+func BenchmarkHighlightPage(b *testing.B) {
+	seg := testSegmenter(b)
+	var texts []string
+	size := 0
+	for i := range 20 {
+		t := strings.Repeat(fmt.Sprintf("第%d号楼的住户反映，小区门口的路灯坏了三个月，晚上很黑，老人出门不方便。", i), 12)
+		texts = append(texts, t)
+		size += len(t)
+	}
+	b.SetBytes(int64(size))
+	for b.Loop() {
+		h := NewHighlighter(seg, "小区路灯坏了 晚上")
+		for _, t := range texts {
+			h.Snippet(t, 120)
+		}
 	}
 }

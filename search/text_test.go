@@ -163,7 +163,7 @@ func TestLengthTerms(t *testing.T) {
 // Folding maps every folded character back to the characters it came from.
 func TestFoldOffsetsProperty(t *testing.T) {
 	alphabet := []string{"a", "B", "Z", "1", " ", "\x00", "\xff", "中", "國", "臺", "灣", "ｅ", "\u0301", "，", "Ａ", "　",
-		"ﬁ", "\u3099", "か", "㈱", "①", "é", "É", "Ⅻ", "\U00020000", "\uF900", "\u00AD", "e", "ｶ", "ﾞ"}
+		"ﬁ", "\u3099", "か", "㈱", "①", "é", "É", "Ⅻ", "\U00020000", "\uF900", "\u00AD", "e", "ｶ", "ﾞ", "。", "、", "《", "〶", "\u302A", "〸"}
 	rng := rand.New(rand.NewSource(1))
 	for n := 0; n < 20000; n++ {
 		var b strings.Builder
@@ -217,6 +217,19 @@ func BenchmarkTextAnalyzer(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for _, d := range docs[:500] {
 			a.Analyze([]byte(d.Body))
+		}
+	}
+}
+
+// The CJK punctuation foldText passes through unchanged is what Fold leaves
+// unchanged too, before ideographs, letters and the end of the text.
+func TestFoldKeepsCJKPunctuation(t *testing.T) {
+	for r := rune(0x3001); r <= 0x3029; r++ {
+		for _, after := range []string{"", "中", "a", "，"} {
+			s := string(r) + after
+			if got, _ := foldText(s); got != Fold(s) || Fold(string(r)) != string(r) {
+				t.Errorf("%U: foldText %q, Fold %q", r, got, Fold(s))
+			}
 		}
 	}
 }

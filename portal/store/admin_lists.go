@@ -338,6 +338,36 @@ func (s *Store) IdeasByIDs(ctx context.Context, ids []int64) ([]Idea, error) {
 	return is, wrap(err, "ideas by id")
 }
 
+// IdeaSummary is what a list of ideas from many places shows, such as
+// search hits: enough to decide who may see each and to show its title and
+// a snippet, without contact details, moderation data or other internals.
+type IdeaSummary struct {
+	ID          int64
+	CampaignID  int64
+	Title       string
+	Body        string
+	TitleMasked string
+	BodyMasked  string
+	Status      IdeaStatus
+	Hidden      bool
+}
+
+// Visible reports whether residents may see the idea (see Idea.Visible).
+func (i *IdeaSummary) Visible() bool { return i.Status.Public() && !i.Hidden }
+
+// IdeaSummariesByIDs loads the summaries of ideas by id (any status), in no
+// particular order: a search page's hits, without the 40 other columns.
+func (s *Store) IdeaSummariesByIDs(ctx context.Context, ids []int64) ([]IdeaSummary, error) {
+	out := []IdeaSummary{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := s.r.WithContext(ctx).Model(&Idea{}).
+		Select("id", "campaign_id", "title", "body", "title_masked", "body_masked", "status", "hidden").
+		Where("id IN ?", ids).Find(&out).Error
+	return out, wrap(err, "idea summaries by id")
+}
+
 // IdeasAfter returns up to limit ideas with id > after, in id order (for
 // reindexing and clustering in batches).
 func (s *Store) IdeasAfter(ctx context.Context, campaignID, after int64, limit int) ([]Idea, error) {

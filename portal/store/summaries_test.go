@@ -1,0 +1,51 @@
+package store_test
+
+import (
+	"slices"
+	"testing"
+
+	"jindianzi/portal/store"
+	"jindianzi/portal/store/storetest"
+)
+
+// TestIdeaSummariesByIDs checks that summaries carry what a search hit
+// shows and decides visibility by, as the full rows do, on both databases.
+func TestIdeaSummariesByIDs(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, st *store.Store) {
+		e := newModEnv(t, st)
+		c, _ := e.campaign("summaries", 3)
+		shown := e.idea(c, store.IdeaPublished, func(i *store.Idea) {
+			i.Title, i.TitleMasked = "电话13800138000的建议", "电话138****8000的建议"
+			i.Body, i.BodyMasked = "请打13800138000联系我", "请打138****8000联系我"
+			i.ContactPhone = "13800138000"
+		})
+		pending := e.idea(c, store.IdeaPending, nil)
+		hidden := e.idea(c, store.IdeaPublished, func(i *store.Idea) { i.Hidden = true })
+
+		got, err := st.IdeaSummariesByIDs(e.ctx, []int64{shown.ID, pending.ID, hidden.ID, 1 << 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 {
+			t.Fatalf("%d summaries for 3 ideas and a missing id: %+v", len(got), got)
+		}
+		full, err := st.IdeasByIDs(e.ctx, []int64{shown.ID, pending.ID, hidden.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range got {
+			i := full[slices.IndexFunc(full, func(i store.Idea) bool { return i.ID == s.ID })]
+			want := store.IdeaSummary{ID: i.ID, CampaignID: i.CampaignID, Title: i.Title, Body: i.Body,
+				TitleMasked: i.TitleMasked, BodyMasked: i.BodyMasked, Status: i.Status, Hidden: i.Hidden}
+			if s != want {
+				t.Errorf("summary %+v, row %+v", s, want)
+			}
+			if s.Visible() != i.Visible() {
+				t.Errorf("idea %d: summary visible %v, row %v", s.ID, s.Visible(), i.Visible())
+			}
+		}
+		if none, err := st.IdeaSummariesByIDs(e.ctx, nil); err != nil || none == nil || len(none) != 0 {
+			t.Errorf("no ids: %v, %v", none, err)
+		}
+	})
+}
