@@ -119,7 +119,10 @@ func findDocs() []Doc {
 	return docs
 }
 
-func openFindIndex(t *testing.T) *Index {
+func openFindIndex(t *testing.T) *Index { return openFindIndexTB(t) }
+
+// openFindIndexTB is openFindIndex for tests, benchmarks and fuzz targets.
+func openFindIndexTB(t testing.TB) *Index {
 	t.Helper()
 	x := openTestIndex(t, filepath.Join(t.TempDir(), "index"))
 	if err := x.Index(findDocs()...); err != nil {
@@ -622,4 +625,45 @@ func TestSearchDeepPage(t *testing.T) {
 			t.Errorf("%+v: allocated %d MB", r, grew>>20)
 		}
 	}
+}
+
+// FuzzSearch runs whatever a resident may type through the whole search
+// (parse, cut, query, collect with facets, highlight) on a small index: it
+// must answer without an error, with no more hits than the total says, and
+// never show a pending item to a request for published ones.
+func FuzzSearch(f *testing.F) {
+	for _, seed := range []string{
+		"", "电梯", `"老旧小区" 电梯 -物业`, "status:pending 电梯", `"unbalanced`, "----", "！？。", "\xff\xfe电梯",
+		"a\x00b", "「『」』", strings.Repeat("长", 600), "*?~^() AND OR NOT", "垃圾分类 g01", "臺灣 ＡＢＣ",
+	} {
+		f.Add(seed, false)
+		f.Add(seed, true)
+	}
+	x := openFindIndexTB(f)
+	f.Fuzz(func(t *testing.T, text string, newest bool) {
+		r := Request{Text: text, Statuses: []string{"published"}, Facets: true, PerPage: 5}
+		if newest {
+			r.Sort = SortNewest
+		}
+		res, err := x.Search(context.Background(), r)
+		if err != nil {
+			t.Fatalf("Search(%.40q): %v", text, err)
+		}
+		if uint64(len(res.Hits)) > res.Total {
+			t.Errorf("Search(%.40q): %d hits, total %d", text, len(res.Hits), res.Total)
+		}
+		for _, h := range res.Hits {
+			if h.ID == "a4" { // the one pending idea
+				t.Errorf("Search(%.40q): pending a4 among published", text)
+			}
+		}
+		for _, fc := range res.Facets[FieldStatus] {
+			if fc.Term != "published" {
+				t.Errorf("Search(%.40q): status facet %q", text, fc.Term)
+			}
+		}
+		if snippet, spans := Highlight(x.seg, "老旧小区没有电梯，老人上下楼很困难。", text, 10); !utf8.ValidString(snippet) {
+			t.Errorf("Highlight for %.40q: %q %v", text, snippet, spans)
+		}
+	})
 }

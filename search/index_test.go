@@ -29,7 +29,7 @@ var testDocs = []Doc{
 	},
 }
 
-func openTestIndex(t *testing.T, dir string) *Index {
+func openTestIndex(t testing.TB, dir string) *Index {
 	t.Helper()
 	idx, err := OpenIndex(dir, testSegmenter(t))
 	if err != nil {
