@@ -39,15 +39,16 @@ func userError(status int, code, message string) *Error {
 
 // genericMessages are shown for errors that carry no message of their own.
 var genericMessages = map[int]struct{ code, msg string }{
-	fiber.StatusBadRequest:            {"bad_request", "请求格式不正确"},
-	fiber.StatusUnauthorized:          {"unauthorized", "请先登录"},
-	fiber.StatusForbidden:             {"forbidden", "您没有权限进行此操作"},
-	fiber.StatusNotFound:              {"not_found", "您访问的页面不存在或已被删除"},
-	fiber.StatusMethodNotAllowed:      {"method_not_allowed", "不支持该请求方式"},
-	fiber.StatusRequestEntityTooLarge: {"too_large", "提交的内容过大"},
-	fiber.StatusTooManyRequests:       {"rate_limited", "操作过于频繁，请稍后再试"},
-	fiber.StatusServiceUnavailable:    {"unavailable", "服务暂时不可用，请稍后再试"},
-	fiber.StatusInternalServerError:   {"internal", "服务器内部错误，请稍后再试"},
+	fiber.StatusBadRequest:                  {"bad_request", "请求格式不正确"},
+	fiber.StatusUnauthorized:                {"unauthorized", "请先登录"},
+	fiber.StatusForbidden:                   {"forbidden", "您没有权限进行此操作"},
+	fiber.StatusNotFound:                    {"not_found", "您访问的页面不存在或已被删除"},
+	fiber.StatusMethodNotAllowed:            {"method_not_allowed", "不支持该请求方式"},
+	fiber.StatusRequestEntityTooLarge:       {"too_large", "提交的内容过大"},
+	fiber.StatusTooManyRequests:             {"rate_limited", "操作过于频繁，请稍后再试"},
+	fiber.StatusRequestHeaderFieldsTooLarge: {"too_long", "请求的网址或内容过长，请缩短搜索词后再试"},
+	fiber.StatusServiceUnavailable:          {"unavailable", "服务暂时不可用，请稍后再试"},
+	fiber.StatusInternalServerError:         {"internal", "服务器内部错误，请稍后再试"},
 }
 
 // classify turns any error into a safe (status, code, message).

@@ -69,6 +69,8 @@ func (h *handler) routes(app *fiber.App) {
 	app.Get("/admin/words", admin, h.wordsHTML)
 	app.Post("/admin/words", admin, h.addWordsHTML)
 	app.Post("/admin/words/:id/delete", admin, h.deleteWordHTML)
+	app.Get("/admin/dictionary", admin, h.dictionaryHTML)
+	app.Post("/admin/dictionary", admin, h.addDictionaryHTML)
 	app.Get("/admin/audit", moderator, h.auditHTML)
 	app.Get("/admin/audit.csv", moderator, h.auditCSV)
 	app.Get("/admin/campaigns", admin, h.adminCampaigns)
@@ -117,4 +119,6 @@ func (h *handler) routes(app *fiber.App) {
 	api.Delete("/debate-posts/:id/support", h.requireUser, h.apiPostSupport)
 	api.Post("/debate-posts/:id/pin", moderator, h.apiPin)
 	api.Post("/debate-posts/:id/promote", moderator, h.apiPromote)
+	api.Get("/admin/dictionary", admin, h.apiDictionary)
+	api.Post("/admin/dictionary", admin, h.apiAddDictionary)
 }

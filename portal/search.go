@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -29,8 +30,12 @@ type searchHit struct {
 	Status   string  `json:"status"`
 	Campaign string  `json:"campaign,omitempty"`
 	// Spans are the byte ranges of Snippet to highlight.
-	Spans    [][2]int      `json:"spans,omitempty"`
-	Segments []textSegment `json:"-"`
+	Spans [][2]int `json:"spans,omitempty"`
+	// TitleSpans are the byte ranges of Title to highlight (the title is
+	// never cut).
+	TitleSpans    [][2]int      `json:"title_spans,omitempty"`
+	Segments      []textSegment `json:"-"`
+	TitleSegments []textSegment `json:"-"`
 }
 
 // searchAnswer is GET /api/v1/search's body.
@@ -152,7 +157,16 @@ func (h *handler) runSearch(c *fiber.Ctx, r search.Request) (searchAnswer, error
 }
 
 // loadHits reads each hit's row from the store, skipping any the caller may
-// not see (the index may lag a moment behind a moderation decision).
+// not see (the index may lag a moment behind a moderation decision), and
+// marks the query's words in each title and snippet.
+//
+// Hits whose title and body do not hold every "quoted phrase" of text are
+// dropped too: the index keeps no positions and matches a phrase by its
+// character pairs, so "小区电梯" also matches a text with 小区 and 电梯
+// apart; search.ContainsPhrase checks the loaded text, folded as the index
+// folds it. The page keeps the index's order, and may then hold fewer hits
+// than a full page. The answer's total stays the index's count: with
+// phrases in the query it is an upper bound.
 func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, all bool) ([]searchHit, error) {
 	out := []searchHit{}
 	var ideaIDs, postIDs []int64
@@ -186,24 +200,29 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 	debates := map[int64]*store.Debate{}
 	cat := newCatalog(h.store)
 	hl := h.highlighter(text)
+	phrases := search.ParseQuery(text).Phrases
 	for _, hit := range hits {
 		entity, id, err := searchdocs.ParseID(hit.ID)
 		if err != nil {
 			continue
 		}
 		sh := searchHit{ID: hit.ID, Kind: entity, Score: hit.Score}
+		var body string
 		switch entity {
 		case searchdocs.EntityIdea:
 			i, ok := byIdea[id]
 			if !ok || (!all && !i.Visible()) {
 				continue
 			}
+			sh.Title, body = masked(i.TitleMasked, i.Title), masked(i.BodyMasked, i.Body)
+			if !holdsPhrases(sh.Title, body, phrases) {
+				continue
+			}
 			camp, err := cat.load(ctx, i.CampaignID)
 			if err != nil {
 				return nil, err
 			}
-			sh.URL, sh.Title, sh.Status, sh.Campaign = "/ideas/"+url.PathEscape(hit.ID), masked(i.TitleMasked, i.Title), i.Status.Label(), camp.Title
-			sh.Snippet, sh.Spans = hl.Snippet(masked(i.BodyMasked, i.Body), snippetRunes)
+			sh.URL, sh.Status, sh.Campaign = "/ideas/"+url.PathEscape(hit.ID), hitStatus(i.Status, i.Hidden), camp.Title
 			if all && !i.Visible() {
 				sh.URL = "/moderation"
 			}
@@ -219,14 +238,44 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 				}
 				debates[p.DebateID] = d
 			}
+			sh.Title, body = d.Title, p.BodyMasked
+			if !holdsPhrases(sh.Title, body, phrases) {
+				continue
+			}
 			sh.URL = "/debates/" + url.PathEscape(d.Slug) + "#p" + hit.ID[len(searchdocs.PostIDPrefix):]
-			sh.Title, sh.Status, sh.Campaign = d.Title, p.Status.Label(), "主题大讨论"
-			sh.Snippet, sh.Spans = hl.Snippet(p.BodyMasked, snippetRunes)
+			sh.Status, sh.Campaign = hitStatus(p.Status, p.Hidden), "主题大讨论"
 		}
+		sh.Snippet, sh.Spans = hl.Snippet(body, snippetRunes)
+		sh.TitleSpans = titleSpans(hl, sh.Title)
 		sh.Segments = segmentsOf(sh.Snippet, sh.Spans)
+		sh.TitleSegments = segmentsOf(sh.Title, sh.TitleSpans)
 		out = append(out, sh)
 	}
 	return out, nil
+}
+
+// holdsPhrases reports whether the title or the body holds each phrase, as
+// the index means it: each phrase within one field (see search.PhraseQuery).
+func holdsPhrases(title, body string, phrases []string) bool {
+	for _, ph := range phrases {
+		if !search.ContainsPhrase(title, ph) && !search.ContainsPhrase(body, ph) {
+			return false
+		}
+	}
+	return true
+}
+
+// titleSpans are the byte ranges of title to mark for hl's query: the
+// whole title is the "snippet", never cut.
+func titleSpans(hl *search.Highlighter, title string) [][2]int {
+	if title == "" {
+		return nil
+	}
+	snippet, spans := hl.Snippet(title, utf8.RuneCountInString(title))
+	if snippet != title {
+		return nil // never the case for a window as long as the text
+	}
+	return spans
 }
 
 // snippetRunes is how many characters a search hit's snippet shows.
@@ -278,22 +327,13 @@ func (h *handler) apiSearch(c *fiber.Ctx) error {
 	return c.JSON(ans)
 }
 
-type searchPage struct {
-	Query     url.Values
-	Answer    searchAnswer
-	Pager     pager
-	Campaigns []store.Campaign
-	Provinces []region.Province
-	SeeAll    bool
-	Searched  bool
-}
-
 // searchHTML is GET /search.
 func (h *handler) searchHTML(c *fiber.Ctx) error {
 	r, err := h.searchRequest(c)
 	if err != nil {
 		return err
 	}
+	ctx := c.UserContext()
 	p := searchPage{Query: url.Values{}, SeeAll: canSeeAll(c), Provinces: region.Provinces()}
 	for _, k := range []string{"q", "campaign", "theme", "region", "status", "from", "to", "sort", "kind"} {
 		if v := c.Query(k); v != "" {
@@ -305,7 +345,26 @@ func (h *handler) searchHTML(c *fiber.Ctx) error {
 	}
 	p.Searched = len(p.Query) > 0
 	p.Pager = newPager(p.Query, "/search", store.Page{Number: r.Page, PerPage: r.PerPage}, int64(p.Answer.Total))
-	if p.Campaigns, _, err = h.store.Campaigns(c.UserContext(), !isAdmin(c), store.Page{PerPage: store.MaxPerPage}); err != nil {
+	listed, _, err := h.store.Campaigns(ctx, !isAdmin(c), store.Page{PerPage: store.MaxPerPage})
+	if err != nil {
+		return err
+	}
+	camps := newCampaignNames(h.store, !isAdmin(c), listed)
+	if p.Campaigns, err = campaignOptions(ctx, listed, p.Query.Get("campaign"), camps); err != nil {
+		return err
+	}
+	if p.SeeAll {
+		p.Statuses = statusOptions(p.Query.Get("status"))
+	}
+	// Facet links keep a chosen page size; the page goes back to 1.
+	base := url.Values{}
+	for k, v := range p.Query {
+		base[k] = v
+	}
+	if v := c.Query("per_page"); v != "" {
+		base.Set("per_page", v)
+	}
+	if p.Facets, err = buildFacets(ctx, base, p.Answer.Facets, p.SeeAll, camps); err != nil {
 		return err
 	}
 	return h.render(c, "search", "搜索", p)
@@ -315,8 +374,34 @@ func (h *handler) searchHTML(c *fiber.Ctx) error {
 // (Chinese corner brackets too) and minus signs.
 var draftAsWords = strings.NewReplacer("\"", " ", "“", " ", "”", " ", "「", " ", "」", " ", "『", " ", "』", " ", "-", " ", "－", " ")
 
+// minDraftRunes is how many letters, digits or Chinese characters a draft
+// needs before similar ideas are looked for.
+const minDraftRunes = 4
+
+// draftQuery is what a draft is searched as: quotes and minus signs a
+// resident typed are text, not query syntax (draftAsWords), and runs of
+// spaces are one. ok is false when fewer than minDraftRunes letters, digits
+// or Chinese characters would be searched for: a query without words
+// lists the newest ideas, which are not similar to anything.
+func draftQuery(text string) (q string, ok bool) {
+	q = strings.Join(strings.Fields(draftAsWords.Replace(text)), " ")
+	// Counted on what the index parses (it reads only the start of a long
+	// text), so that the check and the search agree.
+	p := search.ParseQuery(q)
+	n := 0
+	for _, r := range p.Words {
+		if unicode.IsLetter(r) || unicode.IsNumber(r) {
+			n++
+		}
+	}
+	return q, n >= minDraftRunes && len(p.Phrases) == 0
+}
+
 // apiSimilar is GET /api/v1/ideas/similar?text=…&campaign=…: up to 5
-// published ideas like the text, for the submission form.
+// published ideas like the text, for the submission form. A draft too
+// short to compare (fewer than four letters, digits or Chinese characters
+// once quotes, minus signs, spaces and punctuation are left out) gets an
+// empty list.
 func (h *handler) apiSimilar(c *fiber.Ctx) error {
 	text := c.Query("text")
 	if !utf8.ValidString(text) {
@@ -326,12 +411,11 @@ func (h *handler) apiSimilar(c *fiber.Ctx) error {
 		text = string([]rune(text)[:maxSearchText])
 	}
 	out := []fiber.Map{}
-	if h.index == nil || utf8.RuneCountInString(strings.TrimSpace(text)) < 4 {
+	q, ok := draftQuery(text)
+	if h.index == nil || !ok {
 		return c.JSON(fiber.Map{"ideas": out})
 	}
-	// The text is matched as words only: quotes and minus signs a resident
-	// typed in a draft are not query syntax here.
-	res, err := h.index.Search(c.UserContext(), search.Request{Text: draftAsWords.Replace(text),
+	res, err := h.index.Search(c.UserContext(), search.Request{Text: q,
 		Kind: searchdocs.EntityIdea, Campaign: c.Query("campaign"), Statuses: publicStatusNames(), PerPage: 5, PageOnly: true, Draft: true})
 	if err != nil {
 		return err
@@ -345,4 +429,13 @@ func (h *handler) apiSimilar(c *fiber.Ctx) error {
 		out = append(out, fiber.Map{"id": id, "title": hit.Title, "score": hit.Score, "url": hit.URL})
 	}
 	return c.JSON(fiber.Map{"ideas": out})
+}
+
+// hitStatus is the status a search hit shows: a hidden item (reported by
+// residents, or hidden by a moderator) says so whatever its status.
+func hitStatus(status store.IdeaStatus, hidden bool) string {
+	if hidden {
+		return "已隐藏"
+	}
+	return status.Label()
 }

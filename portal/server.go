@@ -61,6 +61,11 @@ type Config struct {
 	// Words is the editable moderation word list behind the pipeline's
 	// matcher; nil hides the word-list admin page.
 	Words *wordlist.List
+	// Reindexer rebuilds the search index in the background after admins
+	// add words to the search dictionary (/admin/dictionary); nil means the
+	// ideas indexed before keep their old segmentation until the next
+	// `jindianzi reindex`.
+	Reindexer Reindexer
 	// Attachments stores files residents attach (required to accept files).
 	Attachments attachment.Storage
 	// Now is the clock; nil means time.Now.
@@ -152,7 +157,7 @@ func newApp(cfg Config) (*fiber.App, *handler, error) {
 		AppName:                 "jindianzi",
 		ErrorHandler:            h.errorHandler,
 		BodyLimit:               20 << 20, // three 5 MB attachments plus the form
-		ReadBufferSize:          16 << 10, // long search and similar-ideas URLs (Fiber's default is 4 KB)
+		ReadBufferSize:          readBufferSize,
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             120 * time.Second,
@@ -320,3 +325,10 @@ func (h *handler) health(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(out)
 }
+
+// readBufferSize is each connection's buffer for reading a request, which
+// bounds the request line and headers (Fiber's default is 4 KB): a search
+// or similar-ideas URL with a query of 10,000 Chinese characters is about
+// 90 KB once percent-encoded. Longer requests get a 431 with a Chinese
+// message.
+const readBufferSize = 128 << 10

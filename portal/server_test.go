@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"jindianzi/portal/searchdocs"
 	"jindianzi/portal/store"
 	"jindianzi/search"
 )
@@ -364,5 +368,50 @@ func TestHomeListsOpenCampaigns(t *testing.T) {
 	// Soonest closing first, open-ended last.
 	if i, j := strings.Index(res.body, "文明城市金点子征集"), strings.Index(res.body, "长期意见箱"); i > j {
 		t.Error("open-ended campaign listed before the one with a deadline")
+	}
+}
+
+// TestRequestTooLong checks that a request line longer than the read buffer
+// gets a 431 with a message in Chinese, not a dropped connection or a 500.
+func TestRequestTooLong(t *testing.T) {
+	env := newTestApp(t, testOptions{})
+	base := listen(t, env.app)
+	long := strings.Repeat("电梯", readBufferSize/9+1) // more than readBufferSize once percent-encoded
+	res, err := http.Get(base + "/search?q=" + url.QueryEscape(long))
+	if err != nil {
+		t.Fatalf("GET a %d-byte URL: %v", 9*len([]rune(long)), err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != fiber.StatusRequestHeaderFieldsTooLarge || !strings.Contains(string(body), "请缩短搜索词") {
+		t.Errorf("status %d, body %.200q; want 431 with a Chinese message", res.StatusCode, body)
+	}
+}
+
+// TestHealthzIndexLag checks that /healthz counts the outbox events the
+// indexer has not applied yet, and none once it has caught up.
+func TestHealthzIndexLag(t *testing.T) {
+	f := newSearchFixture(t)
+	f.h.cfg.Indexer = &search.Indexer{Index: f.index, Source: &searchdocs.Loader{Store: f.store}}
+	lag := func() int64 {
+		t.Helper()
+		res := f.visitor.get("/healthz")
+		var h Healthz
+		if err := json.Unmarshal([]byte(res.body), &h); err != nil || res.status != fiber.StatusOK {
+			t.Fatalf("GET /healthz: %s (%v)", res, err)
+		}
+		return h.Index.Lag
+	}
+	if n := lag(); n != 0 {
+		t.Errorf("lag %d after catching up, want 0", n)
+	}
+	f.idea("jiedao", "城市管理", "小区门口路灯不亮", "小区门口的路灯坏了三个月，晚上很黑，建议尽快维修。")
+	f.idea("jiedao", "交通出行", "新小区附近增设公交站", "新小区附近没有公交站，建议增设一个站点。")
+	if n := lag(); n < 2 {
+		t.Errorf("lag %d with two new ideas not indexed, want at least 2", n)
+	}
+	f.catchUp()
+	if n := lag(); n != 0 {
+		t.Errorf("lag %d after catching up again, want 0", n)
 	}
 }

@@ -43,6 +43,7 @@ var pageData = map[string]any{
 	"cluster":             clusterPage{Campaign: &store.Campaign{}},
 	"audit":               auditPage{},
 	"admin_words":         wordsPage{},
+	"admin_dictionary":    dictionaryPage{Reindex: &ReindexState{}},
 	"search":              searchPage{Query: url.Values{}, Answer: searchAnswer{Facets: map[string][]search.FacetCount{}}},
 	"debates": struct {
 		Debates []debateCard

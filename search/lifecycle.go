@@ -325,18 +325,39 @@ func (b *Builder) Abort() {
 	_ = os.RemoveAll(filepath.Join(b.root, b.name))
 }
 
-// Cursor returns the id of the last outbox event applied to the index.
+// Cursor returns the outbox cursor stored in the index: every event up to
+// it has been applied, or was an id gap the Indexer gave up waiting for.
+// Events after it may have been applied too (see Indexer).
 func (x *Index) Cursor() (int64, error) {
+	_, c, err := x.position()
+	return c, err
+}
+
+// position returns the Bleve index in use, which a swap replaces, and the
+// cursor stored in it, read together.
+func (x *Index) position() (bleve.Index, int64, error) {
+	var gen bleve.Index
 	var c int64
 	err := x.use(func(idx bleve.Index) error {
-		raw, err := idx.GetInternal([]byte(cursorKey))
-		if err != nil || len(raw) == 0 {
-			return err
-		}
-		c, err = strconv.ParseInt(string(raw), 10, 64)
+		var err error
+		gen = idx
+		c, err = readCursor(idx)
 		return err
 	})
-	return c, err
+	return gen, c, err
+}
+
+// readCursor reads the cursor stored in idx, 0 when there is none.
+func readCursor(idx bleve.Index) (int64, error) {
+	raw, err := idx.GetInternal([]byte(cursorKey))
+	if err != nil || len(raw) == 0 {
+		return 0, err
+	}
+	c, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("search: outbox cursor %q: %w", raw, err)
+	}
+	return c, nil
 }
 
 // SetCursor records the id of the last outbox event applied.
@@ -352,26 +373,23 @@ func (x *Index) Apply(docs []Doc, deletes []string, cursor int64) error {
 	return x.use(func(idx bleve.Index) error { return apply(idx, docs, deletes, cursor) })
 }
 
-// errCursorMoved is returned by applyAfter when the index no longer stands
-// at the cursor the batch was read after.
+// errCursorMoved is returned by applyAt when the index no longer stands
+// where the batch was read from.
 var errCursorMoved = errors.New("search: index cursor moved")
 
-// applyAfter is Apply for a batch of the outbox events after from. If the
-// index's cursor is no longer from — Follow swapped in a rebuilt generation,
-// which starts from an older cursor — it writes nothing and returns
-// errCursorMoved: giving the new generation this batch's cursor would skip
-// the events in between.
-func (x *Index) applyAfter(from int64, docs []Doc, deletes []string, cursor int64) error {
+// applyAt is Apply for a batch read when the index in use was gen and its
+// cursor from. If either changed — Follow swapped in a rebuilt generation,
+// which starts from its own cursor and holds none of the events the Indexer
+// applied past it — it writes nothing and returns errCursorMoved: giving the
+// new generation this batch's cursor could skip the events in between.
+func (x *Index) applyAt(gen bleve.Index, from int64, docs []Doc, deletes []string, cursor int64) error {
 	return x.use(func(idx bleve.Index) error {
-		raw, err := idx.GetInternal([]byte(cursorKey))
+		if idx != gen {
+			return errCursorMoved
+		}
+		at, err := readCursor(idx)
 		if err != nil {
 			return err
-		}
-		var at int64
-		if len(raw) > 0 {
-			if at, err = strconv.ParseInt(string(raw), 10, 64); err != nil {
-				return err
-			}
 		}
 		if at != from {
 			return errCursorMoved

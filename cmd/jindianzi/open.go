@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 
 	"jindianzi/portal/store"
+	"jindianzi/search"
 )
 
 // openLogged makes the command's logger and opens (and, with migrate,
@@ -19,4 +22,36 @@ func openLogged(cfg config, stderr io.Writer, migrate bool) (*slog.Logger, *stor
 		return nil, nil, err
 	}
 	return log, st, nil
+}
+
+// openSegmenter loads the process's jieba with the words admins added to
+// the search dictionary (/admin/dictionary), so that every command cuts
+// text the way the served index does. Commands call it before they open an
+// index: a document or query analysed without the words is cut differently.
+func openSegmenter(ctx context.Context, st *store.Store, dataDir string) (*search.Segmenter, error) {
+	seg, err := search.OpenSegmenter(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("无法加载分词词典: %w", err)
+	}
+	if _, err := loadDictionary(ctx, st, seg); err != nil {
+		return nil, fmt.Errorf("无法加载管理员添加的分词词语: %w", err)
+	}
+	return seg, nil
+}
+
+// loadDictionary adds the stored dictionary words seg does not hold yet and
+// returns them: all of them at start, then those added on other nodes.
+func loadDictionary(ctx context.Context, st *store.Store, seg *search.Segmenter) ([]string, error) {
+	terms, err := st.DictionaryTerms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, t := range terms {
+		if !seg.HasWord(t.Term) {
+			missing = append(missing, t.Term)
+		}
+	}
+	seg.AddWords(missing)
+	return missing, nil
 }

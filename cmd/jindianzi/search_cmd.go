@@ -38,19 +38,21 @@ func cmdReindex(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	seg, err := search.OpenSegmenter(cfg.Data)
-	if err != nil {
-		return fmt.Errorf("无法加载分词词典: %w", err)
-	}
 	ctx := context.Background()
-	ideas, err := st.CountIdeas(ctx)
+	seg, err := openSegmenter(ctx, st, cfg.Data)
+	if err != nil {
+		return err
+	}
+	// The bar counts documents, as Rebuild reports them: ideas and posts.
+	loader := &searchdocs.Loader{Store: st}
+	total, err := loader.Count(ctx)
 	if err != nil {
 		return err
 	}
 	var progress func(int)
 	var bar *progressbar.ProgressBar
 	if !quiet {
-		bar = progressbar.NewOptions64(ideas, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("重建索引"),
+		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("重建索引"),
 			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(200*time.Millisecond),
 			progressbar.OptionClearOnFinish())
 		progress = func(n int) { _ = bar.Set(n) }
@@ -58,7 +60,7 @@ func cmdReindex(args []string, stdout, stderr io.Writer) error {
 	defer bulkGC()()
 	start := time.Now()
 	docs := 0
-	err = search.Rebuild(ctx, filepath.Join(cfg.Data, "index"), seg, &searchdocs.Loader{Store: st}, func(n int) {
+	err = search.Rebuild(ctx, filepath.Join(cfg.Data, "index"), seg, loader, func(n int) {
 		docs = n
 		if progress != nil {
 			progress(n)
@@ -108,9 +110,9 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	seg, err := search.OpenSegmenter(cfg.Data)
+	seg, err := openSegmenter(context.Background(), st, cfg.Data)
 	if err != nil {
-		return fmt.Errorf("无法加载分词词典: %w", err)
+		return err
 	}
 	idx, err := search.OpenCurrentReadOnly(filepath.Join(cfg.Data, "index"), seg)
 	if err != nil {

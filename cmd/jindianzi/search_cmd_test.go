@@ -19,6 +19,8 @@ import (
 var (
 	reindexLine = regexp.MustCompile(`^索引已重建：(\d+) 个文档，[0-9.]+ 秒（[0-9]+ 文档/秒）；`)
 	resultsLine = regexp.MustCompile(`^共 (\d+) 条结果$`)
+	// progressCount is the count a progress bar shows: (done/total, …).
+	progressCount = regexp.MustCompile(`\((\d+)/(\d+),`)
 )
 
 // searchDocs counts what a rebuild indexes: every idea and debate post.
@@ -119,9 +121,19 @@ func TestReindexAndSearch(t *testing.T) {
 			}
 
 			// A second rebuild takes a new generation; search follows CURRENT.
-			res = runCLI(t, "", append([]string{"reindex", "--quiet"}, common...)...)
+			// Its progress bar counts every document, posts too.
+			res = runCLI(t, "", append([]string{"reindex"}, common...)...)
 			if res.code != 0 || !reindexLine.MatchString(res.stdout) {
 				t.Fatalf("second reindex: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			bars := progressCount.FindAllStringSubmatch(res.stderr, -1)
+			if len(bars) == 0 {
+				t.Errorf("reindex drew no progress bar: %q", res.stderr)
+			}
+			for _, m := range bars {
+				if total, _ := strconv.Atoi(m[2]); total != want {
+					t.Errorf("progress bar %s/%s: total %d, want the %d documents", m[1], m[2], total, want)
+				}
 			}
 			res = runCLI(t, "", append([]string{"search", "老旧小区"}, common...)...)
 			if res.code != 0 || !strings.Contains(res.stdout, "加装电梯") {

@@ -59,10 +59,17 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	defer idx.Close()
 	docs := &searchdocs.Loader{Store: st}
 	indexer := &search.Indexer{Index: idx, Source: docs, Log: log}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	// Rebuilds (a new mapping, words added to the search dictionary) run one
+	// at a time into a new generation while the current one keeps answering.
+	rebuild := newRebuilds(ctx, log, func(ctx context.Context) error {
+		return rebuildServed(ctx, idx, indexDir, seg, docs)
+	})
 
 	app, err := portal.New(portal.Config{
 		Attachments: p.files, Moderation: p.pipeline, Words: p.words, Indexer: indexer, Themes: p.suggester,
-		Store: st, Index: idx, Log: log, Version: buildVersion(),
+		Store: st, Index: idx, Log: log, Version: buildVersion(), Reindexer: rebuild,
 		CookieSecure: cfg.CookieSecure, ProxyHeader: cfg.ProxyHeader,
 		TrustedProxies: splitList(cfg.TrustedProxies),
 	})
@@ -73,8 +80,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("无法监听 %s: %w", cfg.Addr, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	go sweep(ctx, st, log)
 	// The indexer and the generation watcher stop before the index closes.
 	var background sync.WaitGroup
@@ -82,16 +87,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	background.Go(func() { idx.Follow(ctx, 5*time.Second, log) })
 	background.Go(func() { maintainThemes(ctx, st, seg, p.suggester, log, themesEvery) })
 	if idx.NeedsRebuild() {
-		// The mapping changed: rebuild into a new generation while the old
-		// one keeps answering; Follow swaps it in when done.
-		background.Go(func() {
-			log.Info("search: rebuilding the index for a new mapping")
-			if err := search.Rebuild(ctx, indexDir, seg, docs, nil); err != nil && ctx.Err() == nil {
-				log.Error("search: rebuild failed", "err", err)
-			}
-		})
+		log.Info("search: the index mapping changed")
+		rebuild.Reindex()
 	}
 	go p.words.Watch(ctx, time.Minute, log)
+	go watchDictionary(ctx, st, seg, time.Minute, rebuild, log)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "db", st.String(), "data", cfg.Data,
@@ -113,6 +113,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	<-served
 	background.Wait()
+	rebuild.wait()
 	if err := idx.Close(); err != nil {
 		log.Warn("close index", "err", err)
 	}
@@ -145,6 +146,139 @@ func sweep(ctx context.Context, st *store.Store, log *slog.Logger) {
 			if err := st.Sweep(ctx, now.UTC()); err != nil && ctx.Err() == nil {
 				log.Warn("sweep expired rows", "err", err)
 			}
+		}
+	}
+}
+
+// rebuilds runs the rebuilds of the served index one at a time in the
+// background; it is the portal's Reindexer. A rebuild asked for while one
+// runs is queued, once however often it is asked: the running one may have
+// read ideas before the dictionary changed.
+type rebuilds struct {
+	ctx context.Context
+	log *slog.Logger
+	run func(context.Context) error
+
+	mu     sync.Mutex
+	state  portal.ReindexState
+	closed bool // wait was called: start nothing more
+	done   sync.WaitGroup
+}
+
+var _ portal.Reindexer = (*rebuilds)(nil)
+
+// newRebuilds returns rebuilds that call run, until ctx ends.
+func newRebuilds(ctx context.Context, log *slog.Logger, run func(context.Context) error) *rebuilds {
+	return &rebuilds{ctx: ctx, log: log, run: run}
+}
+
+// Reindex starts a rebuild, or queues one after the running one.
+func (r *rebuilds) Reindex() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed || r.ctx.Err() != nil:
+	case r.state.Running:
+		r.state.Queued = true
+	default:
+		r.state.Running = true
+		r.done.Go(r.loop)
+	}
+}
+
+// ReindexState reports what the rebuilds are doing.
+func (r *rebuilds) ReindexState() portal.ReindexState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state
+}
+
+// wait starts no more rebuilds and waits for the running one (which stops
+// early once ctx has ended).
+func (r *rebuilds) wait() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.done.Wait()
+}
+
+// loop runs rebuilds until none is queued.
+func (r *rebuilds) loop() {
+	for {
+		r.log.Info("search: rebuilding the index")
+		start := time.Now()
+		err := r.run(r.ctx)
+		switch {
+		case r.ctx.Err() != nil:
+		case err != nil:
+			r.log.Error("search: rebuild failed", "err", err)
+		default:
+			r.log.Info("search: index rebuilt", "seconds", time.Since(start).Seconds())
+		}
+		end := time.Now()
+		r.mu.Lock()
+		r.state.Finished, r.state.Failed = &end, err != nil
+		again := r.state.Queued && !r.closed && r.ctx.Err() == nil
+		r.state.Running, r.state.Queued = again, false
+		r.mu.Unlock()
+		if !again {
+			return
+		}
+	}
+}
+
+// swapWait bounds how long rebuildServed waits for Follow (which looks every
+// five seconds) to swap a rebuilt generation in.
+const swapWait = time.Minute
+
+// rebuildServed fills a new generation of the served index from the
+// database (search.Rebuild, as `jindianzi reindex` does) and waits until
+// Follow has swapped it in: the next rebuild must not start before, since a
+// swap deletes every generation but the one swapped in.
+func rebuildServed(ctx context.Context, idx *search.Index, dir string, seg *search.Segmenter, src search.AllSource) error {
+	before := idx.Path()
+	if err := search.Rebuild(ctx, dir, seg, src, nil); err != nil {
+		return fmt.Errorf("rebuild %s: %w", dir, err)
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	deadline := time.After(swapWait)
+	for idx.Path() == before {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-deadline:
+			return fmt.Errorf("rebuild %s: the new generation was not swapped in within %v", dir, swapWait)
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// watchDictionary adds the search-dictionary words admins added on other
+// nodes to this process's segmenter, checking every interval until ctx
+// ends. Each node keeps its own index, so a node that found new words also
+// rebuilds its own; the node where the words were added started its rebuild
+// then (and finds nothing new here).
+func watchDictionary(ctx context.Context, st *store.Store, seg *search.Segmenter, every time.Duration, rx portal.Reindexer, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		added, err := loadDictionary(ctx, st, seg)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("reload search dictionary", "err", err)
+			}
+			continue
+		}
+		if len(added) > 0 {
+			log.Info("search: dictionary words added on another node", "words", len(added))
+			rx.Reindex()
 		}
 	}
 }

@@ -50,10 +50,10 @@ func campaignJob(name string, args []string, stderr io.Writer) (*store.Store, *s
 		}
 		return nil, nil, nil, err
 	}
-	seg, err := search.OpenSegmenter(cfg.Data)
+	seg, err := openSegmenter(context.Background(), st, cfg.Data)
 	if err != nil {
 		st.Close()
-		return nil, nil, nil, fmt.Errorf("无法加载分词词典: %w", err)
+		return nil, nil, nil, err
 	}
 	return st, seg, camp, nil
 }

@@ -26,13 +26,14 @@ type parts struct {
 	suggester *classify.Suggester
 }
 
-// wire loads jieba (the one instance), the moderation pipeline with the
-// stored word list and campaigns' duplicate fingerprints, the theme
-// suggester with every campaign's stored model, and the idea service.
+// wire loads jieba (the one instance, with the words admins added to the
+// search dictionary), the moderation pipeline with the stored word list and
+// campaigns' duplicate fingerprints, the theme suggester with every
+// campaign's stored model, and the idea service.
 func wire(ctx context.Context, st *store.Store, dataDir string) (*parts, error) {
-	seg, err := search.OpenSegmenter(dataDir)
+	seg, err := openSegmenter(ctx, st, dataDir)
 	if err != nil {
-		return nil, fmt.Errorf("无法加载分词词典: %w", err)
+		return nil, err
 	}
 	reg, err := moderation.NewRegistry(nil)
 	if err != nil {

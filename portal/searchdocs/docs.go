@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"jindianzi/portal/store"
 	"jindianzi/search"
@@ -26,6 +27,9 @@ const PostIDPrefix = "post-"
 // Loader builds search documents from the store.
 type Loader struct {
 	Store *store.Store
+	// Settle is how long a rebuild waits for open transactions on MySQL
+	// (see search.Settler); 0 means search.DefaultSettle.
+	Settle time.Duration
 }
 
 // IdeaDoc is the search document of one idea. Title and body are the masked
@@ -225,7 +229,29 @@ func (l *Loader) OutboxAfter(ctx context.Context, cursor int64, limit int) ([]st
 // OutboxHead passes through to the store.
 func (l *Loader) OutboxHead(ctx context.Context) (int64, error) { return l.Store.OutboxHead(ctx) }
 
+// OutboxSettle implements search.Settler: on MySQL/MariaDB outbox ids can
+// commit out of order; SQLite has one writer, so they never do.
+func (l *Loader) OutboxSettle() time.Duration {
+	switch {
+	case l.Store.Dialect() == store.SQLite:
+		return 0
+	case l.Settle > 0:
+		return l.Settle
+	}
+	return search.DefaultSettle
+}
+
+// Count is how many documents All emits: every idea and debate post.
+func (l *Loader) Count(ctx context.Context) (int64, error) {
+	n, err := l.Store.CountIndexed(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("searchdocs: count documents: %w", err)
+	}
+	return n, nil
+}
+
 var (
 	_ search.Source    = (*Loader)(nil)
 	_ search.AllSource = (*Loader)(nil)
+	_ search.Settler   = (*Loader)(nil)
 )

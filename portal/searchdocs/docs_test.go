@@ -644,7 +644,7 @@ func TestRebuild(t *testing.T) {
 		// A change made while the rebuild runs is left to the indexer.
 		var progress []int
 		var late int64
-		err := search.Rebuild(e.ctx, e.dir, segmenter(t), &searchdocs.Loader{Store: st}, func(n int) {
+		err := search.Rebuild(e.ctx, e.dir, segmenter(t), &searchdocs.Loader{Store: st, Settle: 10 * time.Millisecond}, func(n int) {
 			progress = append(progress, n)
 			if late == 0 {
 				late = e.submit(e.open, "社区食堂延长营业时间", "希望社区食堂晚上也开门，方便下班晚的居民吃饭。", "")
@@ -697,7 +697,7 @@ func TestRebuild(t *testing.T) {
 
 		// A rebuild that fails leaves no generation behind and CURRENT alone.
 		ctx, cancel := context.WithCancel(e.ctx)
-		err = search.Rebuild(ctx, e.dir, segmenter(t), &searchdocs.Loader{Store: st}, func(int) { cancel() })
+		err = search.Rebuild(ctx, e.dir, segmenter(t), &searchdocs.Loader{Store: st, Settle: 10 * time.Millisecond}, func(int) { cancel() })
 		if err == nil {
 			t.Fatal("Rebuild with a cancelled context: no error")
 		}

@@ -62,6 +62,28 @@ func (s *Store) DictionaryTerms(ctx context.Context) ([]DictionaryTerm, error) {
 	return ts, wrap(err, "dictionary terms")
 }
 
+// DictionaryEntry is a word admins added to the segmentation dictionary as
+// the admin page lists it: when, and by whom.
+type DictionaryEntry struct {
+	ID        int64
+	Term      string
+	CreatedAt time.Time
+	// CreatedBy is the login name of the admin who added the word; "" when
+	// the word was not added by a signed-in user.
+	CreatedBy string
+}
+
+// DictionaryEntries returns the words admins added to the segmentation
+// dictionary, newest first, each with who added it.
+func (s *Store) DictionaryEntries(ctx context.Context) ([]DictionaryEntry, error) {
+	out := []DictionaryEntry{}
+	err := s.r.WithContext(ctx).Model(&DictionaryTerm{}).
+		Select("dictionary_terms.id, dictionary_terms.term, dictionary_terms.created_at, COALESCE(users.name, '') AS created_by").
+		Joins("LEFT JOIN users ON users.id = dictionary_terms.created_by").
+		Order("dictionary_terms.id DESC").Scan(&out).Error
+	return out, wrap(err, "dictionary entries")
+}
+
 // AddDictionaryTerms adds terms (existing ones are kept), audited. It
 // returns the terms that were new.
 func (s *Store) AddDictionaryTerms(ctx context.Context, terms []string, by Actor) ([]string, error) {

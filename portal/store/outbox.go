@@ -13,6 +13,9 @@ func appendOutbox(tx *gorm.DB, entity string, id int64, op string) error {
 }
 
 // OutboxAfter returns up to limit outbox events with id > cursor, in id order.
+// Only committed rows are visible, and on MySQL/MariaDB they do not commit
+// in id order: a row with a lower id than one returned may appear later
+// (search.Indexer waits for such gaps).
 func (s *Store) OutboxAfter(ctx context.Context, cursor int64, limit int) ([]OutboxEvent, error) {
 	var es []OutboxEvent
 	err := s.r.WithContext(ctx).Where("id > ?", cursor).Order("id").Limit(limit).Find(&es).Error
@@ -27,4 +30,17 @@ func (s *Store) OutboxHead(ctx context.Context) (int64, error) {
 		return 0, wrap(err, "outbox head")
 	}
 	return *id, nil
+}
+
+// CountIndexed counts the rows the search index holds a document for: every
+// idea and every debate post (for a rebuild's progress bar).
+func (s *Store) CountIndexed(ctx context.Context) (int64, error) {
+	var ideas, posts int64
+	if err := s.r.WithContext(ctx).Model(&Idea{}).Count(&ideas).Error; err != nil {
+		return 0, wrap(err, "count ideas")
+	}
+	if err := s.r.WithContext(ctx).Model(&DebatePost{}).Count(&posts).Error; err != nil {
+		return 0, wrap(err, "count debate posts")
+	}
+	return ideas + posts, nil
 }
