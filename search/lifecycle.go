@@ -95,12 +95,22 @@ func OpenCurrent(dir string, seg *Segmenter) (*Index, error) {
 	return x, nil
 }
 
+// removeOtherGenerations deletes every generation in dir but keep: at
+// start, what an interrupted rebuild or swap left.
 func removeOtherGenerations(dir, keep string) {
+	removeGenerations(dir, keep, false)
+}
+
+// removeGenerations deletes the generations in dir other than keep; with
+// olderOnly, only those numbered below it, so that a rebuild filling a
+// newer one (another process's `jindianzi reindex`, say) keeps its work.
+func removeGenerations(dir, keep string, olderOnly bool) {
 	gens, _ := generations(dir)
 	for _, g := range gens {
-		if genName(g) != keep {
-			_ = os.RemoveAll(filepath.Join(dir, genName(g)))
+		if genName(g) == keep || olderOnly && genName(g) > keep {
+			continue
 		}
+		_ = os.RemoveAll(filepath.Join(dir, genName(g)))
 	}
 }
 
@@ -420,7 +430,9 @@ func apply(idx bleve.Index, docs []Doc, deletes []string, cursor int64) error {
 
 // Follow watches the directory's CURRENT file and, when a rebuild points it
 // at a new generation, swaps that in: searches running at that moment finish
-// on the old one, which is then closed and deleted. It returns when ctx ends.
+// on the old one, which is then closed and deleted with any older ones; a
+// newer generation, which a rebuild may still be filling, is left alone.
+// It returns when ctx ends.
 func (x *Index) Follow(ctx context.Context, every time.Duration, log *slog.Logger) {
 	if x.root == "" {
 		return
@@ -447,7 +459,7 @@ func (x *Index) Follow(ctx context.Context, every time.Duration, log *slog.Logge
 		if old != nil {
 			_ = old.Close()
 		}
-		removeOtherGenerations(x.root, name)
+		removeGenerations(x.root, name, true)
 	}
 }
 

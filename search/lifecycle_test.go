@@ -573,3 +573,57 @@ func TestIndexerStepAcrossASwap(t *testing.T) {
 		t.Errorf("rebuilt generation after catching up holds %q, want 1-6", got)
 	}
 }
+
+// TestFollowKeepsNewerGeneration checks that switching to a rebuilt
+// generation deletes the older ones but not a newer one another rebuild is
+// still filling, which then becomes current in turn.
+func TestFollowKeepsNewerGeneration(t *testing.T) {
+	dir := t.TempDir()
+	seg := testSegmenter(t)
+	x := openCurrent(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		x.Follow(ctx, 20*time.Millisecond, quietLog())
+	}()
+	t.Cleanup(func() { cancel(); <-followed })
+
+	first, err := NewBuilder(dir, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := NewBuilder(dir, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Index.Index(Doc{ID: "9", Title: "社区食堂", Body: "晚上也开门。", Status: "published"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Commit(0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(gen string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); x.generation() != gen; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("still on %s, want %s", x.generation(), gen)
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // the clean-up after the swap
+	}
+	waitFor("gen-000002")
+	if got := genDirs(t, dir); !slices.Equal(got, []string{"gen-000002", "gen-000003"}) {
+		t.Fatalf("after switching to gen-000002: %q, want the one being filled kept", got)
+	}
+	if err := second.Commit(0); err != nil {
+		t.Fatalf("committing the newer generation: %v", err)
+	}
+	waitFor("gen-000003")
+	if got := searchAll(t, x, "食堂"); !slices.Equal(got, []string{"9"}) {
+		t.Errorf("after switching to gen-000003: 食堂 finds %q", got)
+	}
+	if got := genDirs(t, dir); !slices.Equal(got, []string{"gen-000003"}) {
+		t.Errorf("generations left: %q", got)
+	}
+}
