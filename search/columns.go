@@ -162,44 +162,41 @@ func newSnapshotColumns(snap *scorch.IndexSnapshot) (*snapshotColumns, error) {
 	return sc, nil
 }
 
-// at returns the columns and the row of document number num. Looking
-// documents up in increasing order, as searchers return them, is cheapest.
-func (sc *snapshotColumns) at(num uint64) (*columns, uint64) {
+// at returns the segment (an index into sc.segs) and the row of document
+// number num. Looking documents up in increasing order, as searchers
+// return them, is cheapest.
+func (sc *snapshotColumns) at(num uint64) (int, uint64) {
 	if sc.cur >= len(sc.offsets) || num < sc.offsets[sc.cur] {
 		sc.cur = 0
 	}
 	for sc.cur+1 < len(sc.offsets) && num >= sc.offsets[sc.cur+1] {
 		sc.cur++
 	}
-	return sc.segs[sc.cur], num - sc.offsets[sc.cur]
+	return sc.cur, num - sc.offsets[sc.cur]
 }
 
 // facetCounter counts the facet fields' values over matches.
 type facetCounter struct {
-	counts []map[*columns][]int // per field, per segment: count per code
+	sc     *snapshotColumns
+	counts [][][]int // per segment, per field: count per code (nil until used)
 }
 
-func newFacetCounter() *facetCounter {
-	fc := &facetCounter{counts: make([]map[*columns][]int, len(facetFields))}
-	for f := range fc.counts {
-		fc.counts[f] = map[*columns][]int{}
+func newFacetCounter(sc *snapshotColumns) *facetCounter {
+	return &facetCounter{sc: sc, counts: make([][][]int, len(sc.segs))}
+}
+
+// add counts the document at row of segment seg.
+func (fc *facetCounter) add(seg int, row uint64) {
+	cols, counts := fc.sc.segs[seg], fc.counts[seg]
+	if counts == nil {
+		counts = make([][]int, len(facetFields))
+		for f := range counts {
+			counts[f] = make([]int, len(cols.values[f])+1)
+		}
+		fc.counts[seg] = counts
 	}
-	return fc
-}
-
-// add counts the document at row of cols.
-func (fc *facetCounter) add(cols *columns, row uint64) {
 	for f := range facetFields {
-		code := cols.codes[f][row]
-		if code == 0 {
-			continue
-		}
-		counts := fc.counts[f][cols]
-		if counts == nil {
-			counts = make([]int, len(cols.values[f])+1)
-			fc.counts[f][cols] = counts
-		}
-		counts[code]++
+		counts[f][cols.codes[f][row]]++
 	}
 }
 
@@ -210,10 +207,13 @@ func (fc *facetCounter) result() map[string][]FacetCount {
 	out := map[string][]FacetCount{}
 	for f, name := range facetFields {
 		sum := map[string]int{}
-		for cols, counts := range fc.counts[f] {
-			for code, n := range counts {
+		for seg, counts := range fc.counts {
+			if counts == nil {
+				continue
+			}
+			for code, n := range counts[f] {
 				if n > 0 && code > 0 {
-					sum[cols.values[f][code-1]] += n
+					sum[fc.sc.segs[seg].values[f][code-1]] += n
 				}
 			}
 		}

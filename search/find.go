@@ -446,7 +446,7 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 			return nil, err
 		}
 		if facets {
-			counter = newFacetCounter()
+			counter = newFacetCounter(cols)
 		}
 	}
 	s, err := b.Searcher(ctx, r, m, search.SearcherOptions{Score: map[bool]string{true: "none"}[newest]})
@@ -459,12 +459,15 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+min(k, maxPreallocHits)+1, 0)}
 	// passes checks the keyword filters against a segment's columns,
 	// with each segment's passing codes worked out once.
-	allowed := map[*columns][][]bool{}
-	passes := func(c *columns, row uint64) bool {
-		ok, seen := allowed[c]
-		if !seen {
+	var allowed [][][]bool // per segment, per field: whether each code passes
+	if filter {
+		allowed = make([][][]bool, len(cols.segs))
+	}
+	passes := func(seg int, row uint64) bool {
+		c, ok := cols.segs[seg], allowed[seg]
+		if ok == nil {
 			ok = q.keep.allowed(c)
-			allowed[c] = ok
+			allowed[seg] = ok
 		}
 		for f, codes := range ok {
 			if codes != nil && !codes[c.codes[f][row]] {
@@ -520,13 +523,14 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 		}
 		h := hit{dm: dm, num: docNum(dm.IndexInternalID)}
 		if cols != nil {
-			c, row := cols.at(h.num)
-			if filter && !passes(c, row) {
+			seg, row := cols.at(h.num)
+			c := cols.segs[seg]
+			if filter && !passes(seg, row) {
 				sctx.DocumentMatchPool.Put(dm)
 				continue
 			}
 			if counter != nil {
-				counter.add(c, row)
+				counter.add(seg, row)
 			}
 			h.created = c.created[row]
 		}

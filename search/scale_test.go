@@ -146,3 +146,34 @@ func TestScale(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScaleKeywordPage searches the index TestScale built in
+// JDZ_SCALE (skipped without it) with every seventh title's two top
+// keywords, one after another: a search page with a status filter and
+// facets, without highlighting or the answer cache. An op is one query.
+func BenchmarkScaleKeywordPage(b *testing.B) {
+	dir := os.Getenv("JDZ_SCALE")
+	if dir == "" {
+		b.Skip("set JDZ_SCALE to the directory TestScale built its index in")
+	}
+	docs := loadMessages(b)
+	seg := testSegmenter(b)
+	idx, err := OpenCurrent(filepath.Join(dir, "index100k"), seg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer idx.Close()
+	var keywords []string
+	for i := 0; i < len(docs); i += 7 {
+		keywords = append(keywords, strings.Join(seg.Extract(docs[i].Title, 2), " "))
+	}
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		forgetAnswers(idx)
+		if _, err := idx.Search(b.Context(), Request{Text: keywords[i%len(keywords)], Statuses: []string{"published"}, Facets: true}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
