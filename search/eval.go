@@ -47,6 +47,10 @@ type EvalOptions struct {
 	// TempDir is where the throwaway indexes are built (removed before
 	// Eval returns); empty means os.TempDir.
 	TempDir string
+	// Keywords, when above zero, makes each query the title's Keywords
+	// most telling words (Segmenter.Extract), as a resident would type them
+	// into the search box, instead of the whole title.
+	Keywords int
 }
 
 // EvalResult is one analyzer's score on an Eval run.
@@ -96,6 +100,15 @@ func Eval(ctx context.Context, r io.Reader, out io.Writer, opts EvalOptions) ([]
 	data, err := readEvalCSV(r)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Keywords > 0 {
+		kept := data.queries[:0]
+		for _, q := range data.queries {
+			if q.text = strings.Join(seg.Extract(q.text, opts.Keywords), " "); q.text != "" {
+				kept = append(kept, q)
+			}
+		}
+		data.queries = kept
 	}
 	fmt.Fprintf(progress, "eval: %d rows, %d queries (titles that occur once), %.1f MB of body text, read in %v\n",
 		len(data.bodies), len(data.queries), float64(data.textBytes)/1e6, time.Since(start).Round(time.Millisecond))

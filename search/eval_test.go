@@ -15,6 +15,12 @@ var evalLine = regexp.MustCompile(`^analyzer=(\S+) queries=(\d+) mrr@10=(0\.\d{4
 
 func runEvalFile(t *testing.T, path string) ([]EvalResult, string) {
 	t.Helper()
+	return runEvalFileKeywords(t, path, 0)
+}
+
+// runEvalFileKeywords is runEvalFile with EvalOptions.Keywords.
+func runEvalFileKeywords(t *testing.T, path string, keywords int) ([]EvalResult, string) {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +31,7 @@ func runEvalFile(t *testing.T, path string) ([]EvalResult, string) {
 		Segmenter: testSegmenter(t),
 		Progress:  testWriter{t},
 		TempDir:   t.TempDir(),
+		Keywords:  keywords,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +65,21 @@ func TestEvalSmallCSV(t *testing.T) {
 	}
 	if !strings.HasPrefix(lines[1], "analyzer=jindianzi ") {
 		t.Errorf("last line %q is not ours", lines[1])
+	}
+}
+
+// TestEvalKeywords checks that Keywords queries with each title's most
+// telling words: as many queries, found less often than by whole titles.
+func TestEvalKeywords(t *testing.T) {
+	titles, _ := runEvalFile(t, filepath.Join("testdata", "eval.csv"))
+	words, out := runEvalFileKeywords(t, filepath.Join("testdata", "eval.csv"), 2)
+	if len(words) != 2 || !strings.HasPrefix(strings.Split(out, "\n")[1], "analyzer=jindianzi ") {
+		t.Fatalf("output %q", out)
+	}
+	for i, r := range words {
+		if r.Queries != titles[i].Queries || r.MRR <= 0 || r.MRR > titles[i].MRR {
+			t.Errorf("%s: keywords %d queries mrr %.4f; titles %d queries mrr %.4f", r.Analyzer, r.Queries, r.MRR, titles[i].Queries, titles[i].MRR)
+		}
 	}
 }
 

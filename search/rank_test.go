@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -20,8 +21,24 @@ var rankDocs = []Doc{
 
 // bm25fReference scores every doc for text the way textQuery documents it,
 // from the analyzer's terms, with the average lengths read from the length
-// markers as the index has them, and drops those below minCoverage.
+// markers as the index has them, and drops those below the coverage the
+// query needs: minCoverage, or shortQueryCoverage for a short query.
 func bm25fReference(t *testing.T, docs []Doc, text string) map[string]float64 {
+	t.Helper()
+	cut, err := newTextCutter(testSegmenter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := minCoverage
+	if len(cut.queryTerms(text, true)) <= shortQueryTerms {
+		share = shortQueryCoverage
+	}
+	return bm25fReferenceCovered(t, docs, text, share)
+}
+
+// bm25fReferenceCovered is bm25fReference with the share of the query's
+// weight a document must hold.
+func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64) map[string]float64 {
 	t.Helper()
 	cut, err := newTextCutter(testSegmenter(t))
 	if err != nil {
@@ -96,11 +113,53 @@ func bm25fReference(t *testing.T, docs []Doc, text string) map[string]float64 {
 		}
 	}
 	for id, c := range covered {
-		if c < minCoverage*total {
+		if c < share*total {
 			delete(scores, id)
 		}
 	}
 	return scores
+}
+
+// TestShortQueriesNeedMoreCoverage checks that a short query (what is typed
+// into a search box) drops the documents holding only its lightest word,
+// which a long query's coverage would keep, and scores the rest as the
+// reference does.
+func TestShortQueriesNeedMoreCoverage(t *testing.T) {
+	// 20 documents: half name 公园 (a common word here), one 路灯 (rare),
+	// the rest neither. For "公园 路灯", 公园 alone is about a fifth of
+	// the query's weight: enough for a long query's coverage, not for a
+	// short one's.
+	var docs []Doc
+	for i := range 20 {
+		body := "今天天气很好，大家出门散步。"
+		switch {
+		case i < 10:
+			body = "家门口的公园需要修整。"
+		case i == 10:
+			body = "路灯坏了很久。"
+		}
+		docs = append(docs, Doc{ID: fmt.Sprintf("d%02d", i), Body: body})
+	}
+	idx := openTestIndex(t, filepath.Join(t.TempDir(), "index"))
+	if err := idx.Index(docs...); err != nil {
+		t.Fatal(err)
+	}
+	cut, err := newTextCutter(testSegmenter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const text = "公园 路灯"
+	if n := len(cut.queryTerms(text, true)); n > shortQueryTerms {
+		t.Fatalf("%q has %d terms: not a short query", text, n)
+	}
+	got := searchScores(t, idx, idx.BuildQuery(text))
+	assertScores(t, text, got, bm25fReferenceCovered(t, docs, text, shortQueryCoverage))
+	if _, ok := got["d10"]; !ok || len(got) != 1 {
+		t.Errorf("%q found %v, want only d10", text, got)
+	}
+	if long := bm25fReferenceCovered(t, docs, text, minCoverage); len(long) != 11 {
+		t.Errorf("with a long query's coverage %q would find %d documents, want 11 (else this test tests nothing)", text, len(long))
+	}
 }
 
 // searchScores runs q and returns each hit's score.

@@ -22,13 +22,18 @@ import (
 func cmdSearchEval(args []string, stdout, stderr io.Writer) error {
 	var cfg config
 	var file string
+	var keywords int
 	fs := newFlags("search eval", &cfg, stderr)
 	fs.StringVar(&file, "file", "", "CSV file with a header naming the columns body and title (required)")
+	fs.IntVar(&keywords, "keywords", 0, "query with each title's N most telling words instead of the whole title (0: the title)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if file == "" {
 		return fmt.Errorf("%w: --file is required", errUsage)
+	}
+	if keywords < 0 {
+		return fmt.Errorf("%w: --keywords must be 0 or more", errUsage)
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -44,7 +49,7 @@ func cmdSearchEval(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if _, err := search.Eval(ctx, f, stdout, search.EvalOptions{Segmenter: seg, Progress: stderr}); err != nil {
+	if _, err := search.Eval(ctx, f, stdout, search.EvalOptions{Segmenter: seg, Progress: stderr, Keywords: keywords}); err != nil {
 		return fmt.Errorf("评测失败: %w", err)
 	}
 	return nil
