@@ -84,8 +84,10 @@ func TestScale(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		// As the portal does: the query cut once for the page's snippets.
+		hl := NewHighlighter(seg, text)
 		for _, h := range res.Hits {
-			Highlight(seg, bodies[h.ID], text, 120)
+			hl.Snippet(bodies[h.ID], 120)
 		}
 		return nil
 	}
