@@ -429,10 +429,18 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 	k := skip + size
 	var bm *bm25Searcher
 	b := *q.Query.(*query.BooleanQuery)
-	if prune {
+	var top query.Query = &b
+	if prune || q.onlyText && b.Filter == nil {
 		text := *q.text
-		text.opened = func(s *bm25Searcher) { bm = s }
+		if prune {
+			text.opened = func(s *bm25Searcher) { bm = s }
+		}
 		b.Must = query.NewConjunctionQuery([]query.Query{&text})
+		if b.Filter == nil {
+			// Nothing else to combine: the text searcher alone, without
+			// the boolean and conjunction searchers around it.
+			top = &text
+		}
 	}
 	var cols *snapshotColumns
 	var counter *facetCounter
@@ -449,7 +457,7 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 			counter = newFacetCounter(cols)
 		}
 	}
-	s, err := b.Searcher(ctx, r, m, search.SearcherOptions{Score: map[bool]string{true: "none"}[newest]})
+	s, err := top.Searcher(ctx, r, m, search.SearcherOptions{Score: map[bool]string{true: "none"}[newest]})
 	if err != nil {
 		return nil, err
 	}
