@@ -11,12 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
 
 	"jindianzi/portal/store"
+	"jindianzi/search/searchtest"
 )
 
 // recordingReindexer counts the rebuilds asked for. It stands in for the
@@ -44,22 +44,6 @@ func (r *recordingReindexer) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.calls
-}
-
-// dictionarySeq makes made-up words unique in this process: the segmenter
-// is process-wide and keeps every word added to it.
-var dictionarySeq atomic.Int64
-
-// madeUpWord returns base followed by a suffix of Chinese numerals no other
-// call in this process gets, so it is new to the segmenter.
-func madeUpWord(base string) string {
-	digits := []rune("零一二三四五六七八九")
-	var b strings.Builder
-	b.WriteString(base)
-	for _, d := range strconv.FormatInt(dictionarySeq.Add(1), 10) {
-		b.WriteRune(digits[d-'0'])
-	}
-	return b.String()
 }
 
 // newDictionaryEnv is a portal with an admin, a moderator and a resident,
@@ -94,7 +78,7 @@ func TestAdminDictionaryHTML(t *testing.T) {
 		}
 	}
 
-	park, circle := madeUpWord("葫芦岛湾区口袋公园"), madeUpWord("金沙滩便民生活圈")
+	park, circle := searchtest.MadeUpWord("葫芦岛湾区口袋公园"), searchtest.MadeUpWord("金沙滩便民生活圈")
 	sentence := "建议" + park + "增加座椅"
 	if slices.Contains(seg.Cut(sentence), park) {
 		t.Fatalf("%q is cut whole before it was added: %q", park, seg.Cut(sentence))
@@ -155,7 +139,7 @@ func TestAdminDictionaryBadInput(t *testing.T) {
 	c := e.client(t)
 	c.mustLogin("dict-admin")
 	tok := c.csrf("/admin/dictionary")
-	good := madeUpWord("海棠湾区口袋公园")
+	good := searchtest.MadeUpWord("海棠湾区口袋公园")
 	for _, tc := range []struct {
 		name, text string
 		want       []string
@@ -209,7 +193,7 @@ func TestAdminDictionaryAccess(t *testing.T) {
 			t.Errorf("%s GET: %d", name, res.status)
 		}
 		tok := csrfFrom(t, home.body)
-		if res := c.post("/admin/dictionary", url.Values{"_csrf": {tok}, "words": {madeUpWord("禁止添加词")}}); res.status != fiber.StatusForbidden {
+		if res := c.post("/admin/dictionary", url.Values{"_csrf": {tok}, "words": {searchtest.MadeUpWord("禁止添加词")}}); res.status != fiber.StatusForbidden {
 			t.Errorf("%s POST: %d", name, res.status)
 		}
 	}
@@ -236,7 +220,7 @@ func TestAdminDictionaryReindexState(t *testing.T) {
 	if !strings.Contains(res.body, "jindianzi reindex") {
 		t.Errorf("without a Reindexer the page does not say to reindex:\n%s", res.body)
 	}
-	res = c.post("/admin/dictionary", url.Values{"_csrf": {csrfFrom(t, res.body)}, "words": {madeUpWord("无重建词")}})
+	res = c.post("/admin/dictionary", url.Values{"_csrf": {csrfFrom(t, res.body)}, "words": {searchtest.MadeUpWord("无重建词")}})
 	if res.status != fiber.StatusSeeOther {
 		t.Fatalf("POST: %s", res)
 	}
@@ -272,8 +256,8 @@ func TestAdminDictionaryAPI(t *testing.T) {
 	}
 	adminTok, modTok := e.createToken(t, admin, nil), e.createToken(t, mod, nil)
 
-	word := madeUpWord("鲅鱼圈滨海步道")
-	trad := madeUpWord("臺灣大道口袋公園")
+	word := searchtest.MadeUpWord("鲅鱼圈滨海步道")
+	trad := searchtest.MadeUpWord("臺灣大道口袋公園")
 	res := dictionaryAPI(t, e, http.MethodPost, adminTok, `{"words":["`+word+`","金点子","`+trad+`","`+word+`"]}`)
 	if res.status != fiber.StatusOK {
 		t.Fatalf("POST: %s", res)
@@ -350,7 +334,7 @@ func TestAdminDictionaryAPI(t *testing.T) {
 	// A browser session must send the CSRF token on writes.
 	c := e.client(t)
 	c.mustLogin("dict-admin")
-	body := `{"words":["` + madeUpWord("会话添加词") + `"]}`
+	body := `{"words":["` + searchtest.MadeUpWord("会话添加词") + `"]}`
 	req := httptest.NewRequest(http.MethodPost, "/api/v1/admin/dictionary", strings.NewReader(body))
 	req.Header.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	if res := c.send(req, nil); res.status != fiber.StatusForbidden {

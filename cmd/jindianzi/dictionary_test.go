@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,23 +16,8 @@ import (
 	"jindianzi/portal/store"
 	"jindianzi/portal/store/storetest"
 	"jindianzi/search"
+	"jindianzi/search/searchtest"
 )
-
-// dictionarySeq keeps made-up words unique in this process, whose one
-// segmenter keeps every word added to it.
-var dictionarySeq atomic.Int64
-
-// madeUpWord returns base followed by Chinese numerals no other call in
-// this process gets.
-func madeUpWord(base string) string {
-	digits := []rune("零一二三四五六七八九")
-	var b strings.Builder
-	b.WriteString(base)
-	for _, d := range strconv.FormatInt(dictionarySeq.Add(1), 10) {
-		b.WriteRune(digits[d-'0'])
-	}
-	return b.String()
-}
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -45,7 +28,7 @@ func TestStartupAppliesDictionary(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	target := "sqlite:" + filepath.Join(data, "j.db")
 	st := storetest.OpenTarget(t, target)
-	byServe, byReindex, bySearch := madeUpWord("葫芦岛湾区口袋公园"), madeUpWord("兴城古城墙步道"), madeUpWord("龙湾海滨夜市")
+	byServe, byReindex, bySearch := searchtest.MadeUpWord("葫芦岛湾区口袋公园"), searchtest.MadeUpWord("兴城古城墙步道"), searchtest.MadeUpWord("龙湾海滨夜市")
 
 	if _, err := st.AddDictionaryTerms(ctx, []string{byServe}, store.Actor{Name: "test"}); err != nil {
 		t.Fatal(err)
@@ -99,7 +82,7 @@ func TestWatchDictionary(t *testing.T) {
 		watchDictionary(ctx, st, seg, 20*time.Millisecond, rb, quietLog())
 		close(stopped)
 	}()
-	word := madeUpWord("笔架山潮汐栈道")
+	word := searchtest.MadeUpWord("笔架山潮汐栈道")
 	if _, err := st.AddDictionaryTerms(context.Background(), []string{word}, store.Actor{Name: "other-node"}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,10 @@ package searchtest
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"jindianzi/search"
@@ -47,4 +50,21 @@ func Main(m *testing.M) {
 		os.RemoveAll(dir)
 	}
 	os.Exit(code)
+}
+
+// wordSeq keeps MadeUpWord's words unique in the process, whose one
+// segmenter keeps every word added to it.
+var wordSeq atomic.Int64
+
+// MadeUpWord returns base followed by a suffix of Chinese numerals no other
+// call in this process gets, so that it is new to the segmenter (for tests
+// that add words to the dictionary).
+func MadeUpWord(base string) string {
+	digits := []rune("零一二三四五六七八九")
+	var b strings.Builder
+	b.WriteString(base)
+	for _, d := range strconv.FormatInt(wordSeq.Add(1), 10) {
+		b.WriteRune(digits[d-'0'])
+	}
+	return b.String()
 }
