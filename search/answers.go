@@ -3,6 +3,7 @@ package search
 import (
 	"container/list"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"weak"
@@ -101,18 +102,28 @@ func (c *answerCache) do(ctx context.Context, snap *scorch.IndexSnapshot, key an
 	c.inflight[key] = call
 	c.mu.Unlock()
 
+	// Deferred, so that waiters are released even if collect panics (the
+	// server recovers the panic for this request; they search themselves).
+	defer func() {
+		if call.res == nil && call.err == nil {
+			call.err = errAnswerFailed
+		}
+		c.mu.Lock()
+		if c.inflight[key] == call {
+			delete(c.inflight, key)
+		}
+		if call.err == nil && c.snap == weak.Make(snap) {
+			c.keep(key, call.res)
+		}
+		c.mu.Unlock()
+		close(call.done)
+	}()
 	call.res, call.err = collect()
-	c.mu.Lock()
-	if c.inflight[key] == call {
-		delete(c.inflight, key)
-	}
-	if call.err == nil && c.snap == weak.Make(snap) {
-		c.keep(key, call.res)
-	}
-	c.mu.Unlock()
-	close(call.done)
 	return call.res, call.err
 }
+
+// errAnswerFailed is what waiters see of a search that panicked.
+var errAnswerFailed = errors.New("search: the search being waited for failed")
 
 // reset empties the cache when snap is not the snapshot it holds answers
 // for: searches move on to the newest snapshot, and answers for older ones

@@ -268,3 +268,46 @@ func TestAnswerCacheOneSearch(t *testing.T) {
 		t.Error("a failed search's answer was kept")
 	}
 }
+
+// TestAnswerCachePanic checks that a search that panics releases the
+// searches waiting for it and leaves nothing behind: the next one searches.
+func TestAnswerCachePanic(t *testing.T) {
+	var c answerCache
+	snap := &scorch.IndexSnapshot{}
+	key := answerKey{text: "电梯", window: answerWindow}
+	started, release := make(chan struct{}), make(chan struct{})
+	panicked := make(chan any, 1)
+	go func() {
+		defer func() { panicked <- recover() }()
+		_, _ = c.do(t.Context(), snap, key, func() (*Result, error) {
+			close(started)
+			<-release
+			panic("boom")
+		})
+	}()
+	<-started
+	waited := make(chan *Result, 1)
+	go func() {
+		res, err := c.do(t.Context(), snap, key, func() (*Result, error) { return &Result{Total: 7}, nil })
+		if err != nil {
+			t.Error(err)
+		}
+		waited <- res
+	}()
+	time.Sleep(20 * time.Millisecond) // let it find the search in flight
+	close(release)
+	if p := <-panicked; p != "boom" {
+		t.Fatalf("recovered %v", p)
+	}
+	select {
+	case res := <-waited:
+		if res == nil || res.Total != 7 {
+			t.Errorf("the waiter got %+v, want its own search's answer", res)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiter is still waiting for the search that panicked")
+	}
+	if _, ok := c.inflight[key]; ok {
+		t.Error("the panicked search is still in flight")
+	}
+}
