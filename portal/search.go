@@ -218,7 +218,7 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 			if !holdsPhrases(sh.Title, body, phrases) {
 				continue
 			}
-			camp, err := cat.load(ctx, i.CampaignID)
+			camp, err := cat.campaign(ctx, i.CampaignID)
 			if err != nil {
 				return nil, err
 			}

@@ -61,24 +61,36 @@ func authorLabel(displayName string, anonymous bool) string {
 }
 
 // ideaCatalog resolves campaign and theme names for a list of ideas with one
-// query per campaign.
+// query per campaign (two with its themes).
 type ideaCatalog struct {
 	st        *store.Store
 	campaigns map[int64]*store.Campaign
+	themed    map[int64]bool // campaigns whose themes are in themes
 	themes    map[int64]string
 }
 
 func newCatalog(st *store.Store) *ideaCatalog {
-	return &ideaCatalog{st: st, campaigns: map[int64]*store.Campaign{}, themes: map[int64]string{}}
+	return &ideaCatalog{st: st, campaigns: map[int64]*store.Campaign{}, themed: map[int64]bool{}, themes: map[int64]string{}}
 }
 
-func (k *ideaCatalog) load(ctx context.Context, campaignID int64) (*store.Campaign, error) {
+// campaign returns the campaign, read once per catalog.
+func (k *ideaCatalog) campaign(ctx context.Context, campaignID int64) (*store.Campaign, error) {
 	if c, ok := k.campaigns[campaignID]; ok {
 		return c, nil
 	}
 	c, err := k.st.CampaignByID(ctx, campaignID)
 	if err != nil {
 		return nil, err
+	}
+	k.campaigns[campaignID] = c
+	return c, nil
+}
+
+// load returns the campaign, with its themes' names read into the catalog.
+func (k *ideaCatalog) load(ctx context.Context, campaignID int64) (*store.Campaign, error) {
+	c, err := k.campaign(ctx, campaignID)
+	if err != nil || k.themed[campaignID] {
+		return c, err
 	}
 	ts, err := k.st.Themes(ctx, campaignID)
 	if err != nil {
@@ -87,7 +99,7 @@ func (k *ideaCatalog) load(ctx context.Context, campaignID int64) (*store.Campai
 	for _, t := range ts {
 		k.themes[t.ID] = t.Name
 	}
-	k.campaigns[campaignID] = c
+	k.themed[campaignID] = true
 	return c, nil
 }
 
