@@ -128,6 +128,34 @@ func (f *folded) spanAt(i int) int {
 	return lo - 1
 }
 
+// identRun returns the end of the run of characters from text[i] that fold
+// to themselves, so foldText can copy them at once: ASCII other than
+// capitals and NUL (and not right before a non-ASCII byte, which might
+// combine with it), CJK ideographs without a simplified form, and the CJK
+// punctuation the fast path below keeps.
+func identRun(text string, i int, t2sHan *[(0x9FFF - 0x4E00 + 64) / 64]uint64) int {
+	j := i
+	for j < len(text) {
+		c := text[j]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' || c == 0 || j+1 < len(text) && text[j+1] >= utf8.RuneSelf {
+				return j
+			}
+			j++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[j:])
+		switch {
+		case 0x4E00 <= r && r <= 0x9FFF && t2sHan[(r-0x4E00)>>6]&(1<<((r-0x4E00)&63)) == 0:
+		case 0x3001 <= r && r <= 0x3029 && startsFree(text[j+size:]):
+		default:
+			return j
+		}
+		j += size
+	}
+	return j
+}
+
 // foldText folds text like Fold and keeps the mapping back to the
 // original's byte offsets, so tokens cut from the folded text can point into
 // the original for highlighting.
@@ -152,6 +180,13 @@ func foldText(text string) (string, *folded) {
 		spans = append(spans, foldSpan{folded: start, origStart: i, origEnd: j, ident: ident})
 	}
 	for i := 0; i < len(text); {
+		if j := identRun(text, i, t2sHan); j > i {
+			start := len(b)
+			b = append(b, text[i:j]...)
+			add(start, i, j, true)
+			i = j
+			continue
+		}
 		start := len(b)
 		c := text[i]
 		if c < utf8.RuneSelf && (i+1 == len(text) || text[i+1] < utf8.RuneSelf) {
