@@ -305,14 +305,11 @@ func (h *handler) apiAddDictionary(c *fiber.Ctx) error {
 	if seg == nil {
 		return fiber.ErrNotFound
 	}
-	if !utf8.Valid(c.Body()) {
-		return userError(fiber.StatusBadRequest, "invalid_utf8", "提交的内容含有无法识别的字符（不是有效的 UTF-8）")
-	}
 	var in struct {
 		Words []string `json:"words"`
 	}
-	if err := c.BodyParser(&in); err != nil {
-		return userError(fiber.StatusBadRequest, "invalid_json", `请求体应为 JSON：{"words":["词语", …]}`)
+	if err := parseBody(c, &in, `应为 JSON：{"words":["词语", …]}`); err != nil {
+		return err
 	}
 	words, errs := cleanDictionaryWords(in.Words)
 	if !errs.Empty() {

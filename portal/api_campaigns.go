@@ -74,13 +74,8 @@ func (h *handler) campaignPage(c *fiber.Ctx, slug string) (campaignView, error) 
 
 func parseCampaignJSON(c *fiber.Ctx) (campaign.Input, error) {
 	var in campaign.Input
-	if !utf8.Valid(c.Body()) {
-		return in, userError(fiber.StatusBadRequest, "invalid_utf8", "提交的内容含有无法识别的字符（不是有效的 UTF-8）")
-	}
-	if err := c.BodyParser(&in); err != nil {
-		return in, userError(fiber.StatusBadRequest, "invalid_json", "请求体不是有效的 JSON（时间请用 RFC 3339 格式，例如 2026-03-01T00:00:00+08:00）")
-	}
-	return in, nil
+	err := parseBody(c, &in, "应为 JSON，时间请用 RFC 3339 格式，例如 2026-03-01T00:00:00+08:00")
+	return in, err
 }
 
 // apiCreateCampaign is POST /api/v1/campaigns (admins).

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -102,12 +101,8 @@ func (h *handler) apiSubmitIdea(c *fiber.Ctx) error {
 	var sub ideas.Submission
 	var files []attachment.Upload
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
-		// encoding/json would silently turn invalid UTF-8 into U+FFFD.
-		if !utf8.Valid(c.Body()) {
-			return userError(fiber.StatusBadRequest, "invalid_utf8", "提交的内容含有无法识别的字符（不是有效的 UTF-8）")
-		}
-		if err := c.BodyParser(&sub); err != nil {
-			return userError(fiber.StatusBadRequest, "invalid_json", "请求体不是有效的 JSON")
+		if err := parseBody(c, &sub, "应为 JSON"); err != nil {
+			return err
 		}
 	} else {
 		var err error
@@ -280,12 +275,9 @@ func (h *handler) apiComment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !utf8.Valid(c.Body()) {
-		return userError(fiber.StatusBadRequest, "invalid_utf8", "提交的内容含有无法识别的字符（不是有效的 UTF-8）")
-	}
 	var b commentBody
-	if err := c.BodyParser(&b); err != nil {
-		return userError(fiber.StatusBadRequest, "invalid_json", "请求体格式不正确")
+	if err := parseBody(c, &b, ""); err != nil {
+		return err
 	}
 	cm, err := h.ideas.Comment(c.UserContext(), currentUser(c), id, b.Parent, b.Body, c.IP())
 	if err != nil {
@@ -375,12 +367,9 @@ type editBody struct {
 
 // apiEdit is PUT /api/v1/track/:code: revise an idea a moderator sent back.
 func (h *handler) apiEdit(c *fiber.Ctx) error {
-	if !utf8.Valid(c.Body()) {
-		return userError(fiber.StatusBadRequest, "invalid_utf8", "提交的内容含有无法识别的字符（不是有效的 UTF-8）")
-	}
 	var b editBody
-	if err := c.BodyParser(&b); err != nil {
-		return userError(fiber.StatusBadRequest, "invalid_json", "请求体不是有效的 JSON")
+	if err := parseBody(c, &b, "应为 JSON"); err != nil {
+		return err
 	}
 	if _, err := h.ideas.Edit(c.UserContext(), trackingCodeParam(c), b.Title, b.Body); err != nil {
 		return err

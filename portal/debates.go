@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -233,11 +232,8 @@ func (h *handler) apiDebate(c *fiber.Ctx) error {
 // apiCreateDebate is POST /api/v1/debates (admins).
 func (h *handler) apiCreateDebate(c *fiber.Ctx) error {
 	var in debate.Input
-	if !utf8.Valid(c.Body()) {
-		return userError(fiber.StatusBadRequest, "invalid_utf8", "提交的内容含有无法识别的字符")
-	}
-	if err := c.BodyParser(&in); err != nil {
-		return userError(fiber.StatusBadRequest, "invalid_json", "请求体不是有效的 JSON（时间请用 RFC 3339 格式）")
+	if err := parseBody(c, &in, "应为 JSON，时间请用 RFC 3339 格式"); err != nil {
+		return err
 	}
 	d, err := debate.Create(c.UserContext(), h.store, in, store.ActorFor(currentUser(c), c.IP()))
 	if err != nil {
@@ -256,12 +252,9 @@ func (h *handler) apiPost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !utf8.Valid(c.Body()) {
-		return userError(fiber.StatusBadRequest, "invalid_utf8", "提交的内容含有无法识别的字符")
-	}
 	var in debate.PostInput
-	if err := c.BodyParser(&in); err != nil {
-		return userError(fiber.StatusBadRequest, "invalid_json", "请求体格式不正确")
+	if err := parseBody(c, &in, ""); err != nil {
+		return err
 	}
 	p, err := h.debates.Post(c.UserContext(), currentUser(c), d.ID, in, c.IP())
 	if err != nil {

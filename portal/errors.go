@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -125,4 +126,22 @@ type errorPage struct {
 func (h *handler) logFor(c *fiber.Ctx) *slog.Logger {
 	rid, _ := c.Locals("requestid").(string)
 	return h.log.With("request_id", rid)
+}
+
+// parseBody reads the request body into dst with Fiber's BodyParser (JSON,
+// or a form on routes that take both), refusing invalid UTF-8 first:
+// encoding/json would silently turn it into U+FFFD. hint, when set, tells
+// the client what a valid body looks like.
+func parseBody(c *fiber.Ctx, dst any, hint string) error {
+	if !utf8.Valid(c.Body()) {
+		return userError(fiber.StatusBadRequest, "invalid_utf8", "提交的内容含有无法识别的字符（不是有效的 UTF-8）")
+	}
+	if err := c.BodyParser(dst); err != nil {
+		msg := "请求体格式不正确"
+		if hint != "" {
+			msg += "：" + hint
+		}
+		return userError(fiber.StatusBadRequest, "invalid_json", msg)
+	}
+	return nil
 }

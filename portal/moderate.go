@@ -321,13 +321,8 @@ func (h *handler) decide(c *fiber.Ctx, id int64, in decisionInput) (*store.Idea,
 // parseDecision reads a decision from JSON or a form.
 func parseDecision(c *fiber.Ctx) (decisionInput, error) {
 	var in decisionInput
-	if !utf8.Valid(c.Body()) {
-		return in, userError(fiber.StatusBadRequest, "invalid_utf8", "提交的内容含有无法识别的字符")
-	}
-	if err := c.BodyParser(&in); err != nil {
-		return in, userError(fiber.StatusBadRequest, "invalid_json", "请求体格式不正确")
-	}
-	return in, nil
+	err := parseBody(c, &in, "")
+	return in, err
 }
 
 // answerDecision is a POST …/:id/decision request: the item's id from the

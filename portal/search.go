@@ -287,11 +287,7 @@ const snippetRunes = 120
 func (h *handler) highlighter(query string) *search.Highlighter {
 	p := search.ParseQuery(query)
 	q := strings.TrimSpace(p.Words + " " + strings.Join(p.Phrases, " "))
-	var seg *search.Segmenter
-	if h.index != nil {
-		seg = h.index.Segmenter()
-	}
-	return search.NewHighlighter(seg, q)
+	return search.NewHighlighter(h.segmenter(), q)
 }
 
 // segmentsOf splits text at the marked spans, for templates.
