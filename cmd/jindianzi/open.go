@@ -39,19 +39,17 @@ func openSegmenter(ctx context.Context, st *store.Store, dataDir string) (*searc
 	return seg, nil
 }
 
-// loadDictionary adds the stored dictionary words seg does not hold yet and
-// returns them: all of them at start, then those added on other nodes.
-func loadDictionary(ctx context.Context, st *store.Store, seg *search.Segmenter) ([]string, error) {
+// loadDictionary adds the stored dictionary words to seg and returns how
+// many it did not hold yet: all of them at start, then those added on other
+// nodes.
+func loadDictionary(ctx context.Context, st *store.Store, seg *search.Segmenter) (int, error) {
 	terms, err := st.DictionaryTerms(ctx)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	var missing []string
+	words := make([]string, 0, len(terms))
 	for _, t := range terms {
-		if !seg.HasWord(t.Term) {
-			missing = append(missing, t.Term)
-		}
+		words = append(words, t.Term)
 	}
-	seg.AddWords(missing)
-	return missing, nil
+	return seg.AddWords(words), nil
 }

@@ -136,16 +136,23 @@ func splitList(s string) []string {
 
 // sweep removes expired sessions and rate-limit rows every ten minutes until ctx ends.
 func sweep(ctx context.Context, st *store.Store, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Minute)
+	every(ctx, 10*time.Minute, func(now time.Time) {
+		if err := st.Sweep(ctx, now.UTC()); err != nil && ctx.Err() == nil {
+			log.Warn("sweep expired rows", "err", err)
+		}
+	})
+}
+
+// every calls f with the time every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func(now time.Time)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if err := st.Sweep(ctx, now.UTC()); err != nil && ctx.Err() == nil {
-				log.Warn("sweep expired rows", "err", err)
-			}
+			f(now)
 		}
 	}
 }
@@ -233,8 +240,8 @@ const swapWait = time.Minute
 
 // rebuildServed fills a new generation of the served index from the
 // database (search.Rebuild, as `jindianzi reindex` does) and waits until
-// Follow has swapped it in: the next rebuild must not start before, since a
-// swap deletes every generation but the one swapped in.
+// Follow has swapped it in, so that a rebuild reported finished is the one
+// searches use.
 func rebuildServed(ctx context.Context, idx *search.Index, dir string, seg *search.Segmenter, src search.AllSource) error {
 	before := idx.Path()
 	if err := search.Rebuild(ctx, dir, seg, src, nil); err != nil {
@@ -260,25 +267,15 @@ func rebuildServed(ctx context.Context, idx *search.Index, dir string, seg *sear
 // ends. Each node keeps its own index, so a node that found new words also
 // rebuilds its own; the node where the words were added started its rebuild
 // then (and finds nothing new here).
-func watchDictionary(ctx context.Context, st *store.Store, seg *search.Segmenter, every time.Duration, rx portal.Reindexer, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+func watchDictionary(ctx context.Context, st *store.Store, seg *search.Segmenter, interval time.Duration, rx portal.Reindexer, log *slog.Logger) {
+	every(ctx, interval, func(time.Time) {
 		added, err := loadDictionary(ctx, st, seg)
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Warn("reload search dictionary", "err", err)
-			}
-			continue
-		}
-		if len(added) > 0 {
-			log.Info("search: dictionary words added on another node", "words", len(added))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("reload search dictionary", "err", err)
+		case added > 0:
+			log.Info("search: dictionary words added on another node", "words", added)
 			rx.Reindex()
 		}
-	}
+	})
 }
