@@ -427,11 +427,8 @@ func (h *handler) apiSimilar(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"ideas": out})
 }
 
-// hitStatus is the status a search hit shows: a hidden item (reported by
-// residents, or hidden by a moderator) says so whatever its status.
+// hitStatus is the status a search hit shows, as the index and its status
+// facet have it (a hidden public item is 已隐藏).
 func hitStatus(status store.IdeaStatus, hidden bool) string {
-	if hidden {
-		return "已隐藏"
-	}
-	return status.Label()
+	return statusLabel(searchdocs.VisibleStatus(status, hidden))
 }

@@ -62,15 +62,11 @@ type facetValue struct {
 // by reports.
 var searchStatuses = []store.IdeaStatus{store.IdeaPending, store.IdeaChanges, store.IdeaPublished, store.IdeaAccepted,
 	store.IdeaInProgress, store.IdeaAdopted, store.IdeaPartlyAdopted, store.IdeaImplemented, store.IdeaDeclined,
-	store.IdeaRejected, store.IdeaMerged, store.IdeaWithdrawn, hiddenStatus}
-
-// hiddenStatus is the status the index gives public items hidden by
-// reports (see searchdocs.visibleStatus).
-const hiddenStatus store.IdeaStatus = "hidden"
+	store.IdeaRejected, store.IdeaMerged, store.IdeaWithdrawn, searchdocs.HiddenStatus}
 
 // statusLabel is a status of the index in Chinese.
 func statusLabel(s string) string {
-	if store.IdeaStatus(s) == hiddenStatus {
+	if s == searchdocs.HiddenStatus {
 		return "已隐藏"
 	}
 	return store.IdeaStatus(s).Label()
@@ -89,10 +85,6 @@ func kindLabel(kind string) string {
 	}
 	return kind
 }
-
-// debateCampaignPrefix starts the campaign facet's values of debate posts
-// (see searchdocs.PostDoc).
-const debateCampaignPrefix = "debate:"
 
 // campaignNames names the campaign facet's values: campaign slugs, and
 // "debate:<slug>" for debate posts. Names are looked up once per page.
@@ -121,7 +113,7 @@ func (n *campaignNames) name(ctx context.Context, value string) (string, error) 
 	// Values from the address bar may be anything: only a plausible slug
 	// is looked up.
 	if value != "" && utf8.ValidString(value) && len(value) <= 200 {
-		if slug, ok := strings.CutPrefix(value, debateCampaignPrefix); ok {
+		if slug, ok := strings.CutPrefix(value, searchdocs.DebateCampaignPrefix); ok {
 			d, err := n.st.DebateBySlug(ctx, slug)
 			switch {
 			case err == nil:

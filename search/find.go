@@ -430,16 +430,17 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 	var bm *bm25Searcher
 	b := *q.Query.(*query.BooleanQuery)
 	var top query.Query = &b
-	if prune || q.onlyText && b.Filter == nil {
+	if q.onlyText {
 		text := *q.text
 		if prune {
 			text.opened = func(s *bm25Searcher) { bm = s }
 		}
-		b.Must = query.NewConjunctionQuery([]query.Query{&text})
 		if b.Filter == nil {
 			// Nothing else to combine: the text searcher alone, without
 			// the boolean and conjunction searchers around it.
 			top = &text
+		} else {
+			b.Must = query.NewConjunctionQuery([]query.Query{&text})
 		}
 	}
 	var cols *snapshotColumns

@@ -43,15 +43,24 @@ func IdeaDoc(i *store.Idea, campaign, theme string) search.Doc {
 		body = i.Body
 	}
 	return search.Doc{ID: strconv.FormatInt(i.ID, 10), Kind: EntityIdea, Title: title, Body: body, Theme: theme, Campaign: campaign,
-		Region: i.ProvinceCode, Status: visibleStatus(i.Status, i.Hidden), Created: i.CreatedAt, Supports: i.TotalSupports()}
+		Region: i.ProvinceCode, Status: VisibleStatus(i.Status, i.Hidden), Created: i.CreatedAt, Supports: i.TotalSupports()}
 }
 
-// visibleStatus is the status the index filters on: hidden public items
-// count as not public. Hiding says nothing about other statuses: a rejected
-// idea that reports had hidden is still found as rejected.
-func visibleStatus(s store.IdeaStatus, hidden bool) string {
+// HiddenStatus is the status the index gives public items hidden by
+// reports or a moderator.
+const HiddenStatus = "hidden"
+
+// DebateCampaignPrefix starts the campaign value of a debate's posts in the
+// index: "debate:" and the debate's slug.
+const DebateCampaignPrefix = "debate:"
+
+// VisibleStatus is the status the index filters on: hidden public items
+// count as not public (HiddenStatus). Hiding says nothing about other
+// statuses: a rejected idea that reports had hidden is still found as
+// rejected.
+func VisibleStatus(s store.IdeaStatus, hidden bool) string {
 	if hidden && s.Public() {
-		return "hidden"
+		return HiddenStatus
 	}
 	return string(s)
 }
@@ -155,7 +164,7 @@ func PostDoc(p *store.DebatePost, d *store.Debate) search.Doc {
 		body = p.Body
 	}
 	return search.Doc{ID: PostIDPrefix + strconv.FormatInt(p.ID, 10), Kind: EntityPost, Title: d.Title, Body: body, Theme: d.Theme,
-		Campaign: "debate:" + d.Slug, Status: visibleStatus(p.Status, p.Hidden), Created: p.CreatedAt, Supports: p.SupportsCount}
+		Campaign: DebateCampaignPrefix + d.Slug, Status: VisibleStatus(p.Status, p.Hidden), Created: p.CreatedAt, Supports: p.SupportsCount}
 }
 
 // ParseID tells an idea's document id from a debate post's.

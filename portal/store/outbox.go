@@ -35,10 +35,11 @@ func (s *Store) OutboxHead(ctx context.Context) (int64, error) {
 // CountIndexed counts the rows the search index holds a document for: every
 // idea and every debate post (for a rebuild's progress bar).
 func (s *Store) CountIndexed(ctx context.Context) (int64, error) {
-	var ideas, posts int64
-	if err := s.r.WithContext(ctx).Model(&Idea{}).Count(&ideas).Error; err != nil {
-		return 0, wrap(err, "count ideas")
+	ideas, err := s.CountIdeas(ctx)
+	if err != nil {
+		return 0, err
 	}
+	var posts int64
 	if err := s.r.WithContext(ctx).Model(&DebatePost{}).Count(&posts).Error; err != nil {
 		return 0, wrap(err, "count debate posts")
 	}
