@@ -91,17 +91,12 @@ func OpenCurrent(dir string, seg *Segmenter) (*Index, error) {
 		return nil, err
 	}
 	x.root, x.gen = dir, name
-	removeOtherGenerations(dir, name)
+	removeGenerations(dir, name, false)
 	return x, nil
 }
 
-// removeOtherGenerations deletes every generation in dir but keep: at
-// start, what an interrupted rebuild or swap left.
-func removeOtherGenerations(dir, keep string) {
-	removeGenerations(dir, keep, false)
-}
-
-// removeGenerations deletes the generations in dir other than keep; with
+// removeGenerations deletes the generations in dir other than keep (at
+// start, what an interrupted rebuild or swap left); with
 // olderOnly, only those numbered below it, so that a rebuild filling a
 // newer one (another process's `jindianzi reindex`, say) keeps its work.
 func removeGenerations(dir, keep string, olderOnly bool) {
