@@ -1,8 +1,10 @@
 package search
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +179,55 @@ func BenchmarkScaleKeywordPage(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// TestScaleSlowestKeywords searches the index TestScale built in JDZ_SCALE
+// (skipped without it) with every seventh title's two top keywords, one at a
+// time, each three times, and logs the sum of the best times and the
+// slowest queries with their totals: where a keyword search's time goes.
+func TestScaleSlowestKeywords(t *testing.T) {
+	dir := os.Getenv("JDZ_SCALE")
+	if dir == "" {
+		t.Skip("set JDZ_SCALE to the directory TestScale built its index in")
+	}
+	docs := loadMessages(t)
+	seg := testSegmenter(t)
+	idx, err := OpenCurrent(filepath.Join(dir, "index100k"), seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	type timed struct {
+		query string
+		took  time.Duration
+		total uint64
+	}
+	var all []timed
+	var sum time.Duration
+	for i := 0; i < len(docs); i += 7 {
+		q := strings.Join(seg.Extract(docs[i].Title, 2), " ")
+		best := timed{query: q, took: time.Hour}
+		for range 3 {
+			forgetAnswers(idx)
+			start := time.Now()
+			res, err := idx.Search(t.Context(), Request{Text: q, Statuses: []string{"published"}, Facets: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			best.took, best.total = min(best.took, time.Since(start)), res.Total
+		}
+		sum += best.took
+		all = append(all, best)
+	}
+	slices.SortFunc(all, func(a, b timed) int { return cmp.Compare(b.took, a.took) })
+	t.Logf("%d keyword pages one at a time: %v", len(all), sum.Round(time.Millisecond))
+	var so time.Duration
+	for i, q := range all {
+		so += q.took
+		if i < 10 || i == len(all)/10 {
+			t.Logf("%3d. %8v (%4.1f%% of the time so far) total %6d %q", i+1, q.took.Round(10*time.Microsecond),
+				100*float64(so)/float64(sum), q.total, q.query)
+		}
 	}
 }
