@@ -94,9 +94,15 @@ func TestAnswerCachePages(t *testing.T) {
 // uncached runs r as Search does, without the answer cache.
 func uncached(t *testing.T, x *Index, r Request) *Result {
 	t.Helper()
-	newest := r.Sort == SortNewest || r.Text == ""
-	res, err := collect(t.Context(), x.index, x.toQuery(r, true),
-		collection{newest: newest, facets: r.Facets, skip: (r.Page - 1) * r.PerPage, size: r.PerPage})
+	order := byScore
+	switch {
+	case r.Sort == SortSupported:
+		order = bySupport
+	case r.Sort == SortNewest || r.Text == "":
+		order = byNewest
+	}
+	res, err := collect(t.Context(), x.index, x.toQuery(r),
+		collection{order: order, facets: r.Facets, skip: (r.Page - 1) * r.PerPage, size: r.PerPage})
 	if err != nil {
 		t.Fatal(err)
 	}

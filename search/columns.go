@@ -16,8 +16,9 @@ var facetFields = []string{FieldTheme, FieldCampaign, FieldRegion, FieldStatus, 
 // facetTerms is how many terms a facet lists, most frequent first.
 const facetTerms = 40
 
-// columns is what one index segment holds in the facet fields and the
-// creation time, one value per document, read once from the segment's doc
+// columns is what one index segment holds in the facet fields, the
+// creation time and the support count, one value per document, read once
+// from the segment's doc
 // values and kept while the segment lives. Counting a facet over thousands
 // of matches is then an array look-up per match, where Bleve's collector
 // decodes (and decompresses) the doc values of every match on every search:
@@ -30,6 +31,8 @@ type columns struct {
 	// created[doc] is the creation time in Bleve's sortable int64 form
 	// (0 when unknown).
 	created []int64
+	// supports[doc] is the support count.
+	supports []int64
 }
 
 // columnCache keeps the columns of the segments searched lately. Segments
@@ -90,9 +93,10 @@ func readColumns(seg segment.Segment) (*columns, error) {
 	}
 	n := seg.Count()
 	cols := &columns{
-		codes:   make([][]uint32, len(facetFields)),
-		values:  make([][]string, len(facetFields)),
-		created: make([]int64, n),
+		codes:    make([][]uint32, len(facetFields)),
+		values:   make([][]string, len(facetFields)),
+		created:  make([]int64, n),
+		supports: make([]int64, n),
 	}
 	at := make([]map[string]uint32, len(facetFields))
 	field := map[string]int{}
@@ -101,17 +105,25 @@ func readColumns(seg segment.Segment) (*columns, error) {
 		at[f] = map[string]uint32{}
 		field[name] = f
 	}
-	fields := append([]string{FieldCreated}, facetFields...)
+	fields := append([]string{FieldCreated, FieldSupports}, facetFields...)
 	var doc uint64
 	visit := func(name string, term []byte) {
-		if name == FieldCreated {
-			// A date is indexed at several precisions; shift 0 is the
-			// full one.
+		if name == FieldCreated || name == FieldSupports {
+			// The full-precision term (shift 0) is the value; pointField
+			// indexes no other, Bleve's own fields fifteen coarser ones.
 			pc := numeric.PrefixCoded(term)
-			if shift, err := pc.Shift(); err == nil && shift == 0 {
-				if v, err := pc.Int64(); err == nil {
-					cols.created[doc] = v
-				}
+			shift, err := pc.Shift()
+			if err != nil || shift != 0 {
+				return
+			}
+			v, err := pc.Int64()
+			if err != nil {
+				return
+			}
+			if name == FieldCreated {
+				cols.created[doc] = v
+			} else {
+				cols.supports[doc] = int64(numeric.Int64ToFloat64(v))
 			}
 			return
 		}

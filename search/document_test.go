@@ -14,20 +14,22 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/numeric"
 	index "github.com/blevesearch/bleve_index_api"
 )
 
 // TestIdeaDocumentMatchesMapping checks that ideaDocument gives Bleve
 // exactly what Batch.Index would: the same fields with the same names,
 // values and options, and for the title and body the same length and term
-// frequencies as Bleve's TextField analysed with TextAnalyzerName. Search
-// results depend on nothing else the documents carry.
+// frequencies as Bleve's TextField analysed with TextAnalyzerName. The
+// creation time and support count carry Bleve's full-precision term alone
+// (pointField). Search results depend on nothing else the documents carry.
 func TestIdeaDocumentMatchesMapping(t *testing.T) {
 	testSegmenter(t)
 	im := NewMapping()
 	docs := documentTestDocs(t)
 
-	replaced := 0
+	replaced, points := 0, 0
 	for _, d := range docs {
 		want := document.NewDocument(d.ID)
 		if err := im.MapDocument(want, toIdeaDoc(d)); err != nil {
@@ -53,16 +55,34 @@ func TestIdeaDocumentMatchesMapping(t *testing.T) {
 			}
 			gf.Analyze()
 			wf.Analyze()
-			if gf.AnalyzedLength() != wf.AnalyzedLength() {
-				t.Errorf("doc %s field %s: length %d, want %d", d.ID, wf.Name(), gf.AnalyzedLength(), wf.AnalyzedLength())
+			wantLen, wantFreqs := wf.AnalyzedLength(), wf.AnalyzedTokenFrequencies()
+			if _, ok := gf.(*pointField); ok {
+				// A date or number: the full-precision term only.
+				points++
+				wantFreqs = index.TokenFrequencies{}
+				for k, tf := range wf.AnalyzedTokenFrequencies() {
+					if shift, err := numeric.PrefixCoded(k).Shift(); err == nil && shift == 0 {
+						wantFreqs[k] = tf
+					}
+				}
+				wantLen = len(wantFreqs)
+				if wantLen != 1 {
+					t.Errorf("doc %s field %s: Bleve's field has %d full-precision terms", d.ID, wf.Name(), wantLen)
+				}
 			}
-			if diff := freqDiff(gf.AnalyzedTokenFrequencies(), wf.AnalyzedTokenFrequencies()); diff != "" {
+			if gf.AnalyzedLength() != wantLen {
+				t.Errorf("doc %s field %s: length %d, want %d", d.ID, wf.Name(), gf.AnalyzedLength(), wantLen)
+			}
+			if diff := freqDiff(gf.AnalyzedTokenFrequencies(), wantFreqs); diff != "" {
 				t.Errorf("doc %s field %s: %s", d.ID, wf.Name(), diff)
 			}
 		}
 	}
 	if replaced != 2*len(docs) {
 		t.Errorf("%d text fields analysed directly, want title and body of %d documents", replaced, len(docs))
+	}
+	if points < len(docs) {
+		t.Errorf("%d date and number fields at full precision only, want at least the support count of %d documents", points, len(docs))
 	}
 }
 

@@ -163,18 +163,23 @@ type builtQuery struct {
 	// onlyText says that the text part alone scores: no phrases, whose
 	// scores would add to it.
 	onlyText bool
-	// keep, when the query was built for collect, holds the keyword
-	// filters, which collect checks against the segments' columns
-	// instead of Bleve filtering every match through term postings.
-	keep keywordFilter
+	// keep holds the request's filters, which collect checks against the
+	// segments' columns instead of Bleve filtering every match through
+	// term postings.
+	keep filter
 }
 
-// keywordFilter is, per facet field (in facetFields order), the values a
-// document must have one of; a field without values is not filtered.
-type keywordFilter [][]string
+// filter is what a request asks of a document besides its text: per facet
+// field (in facetFields order) the values it must have one of (a field
+// without values is not filtered), and the span its creation time must
+// fall in.
+type filter struct {
+	values   [][]string
+	from, to int64 // Bleve's int64 form of the times; 0 for an open end
+}
 
-// keywordFilter is r's filters on the facet fields.
-func (r Request) keywordFilter() keywordFilter {
+// filter is r's filters.
+func (r Request) filter() filter {
 	one := func(v string) []string {
 		if v == "" {
 			return nil
@@ -183,50 +188,34 @@ func (r Request) keywordFilter() keywordFilter {
 	}
 	values := map[string][]string{FieldKind: one(r.Kind), FieldCampaign: one(r.Campaign), FieldTheme: one(r.Theme),
 		FieldRegion: one(r.Region), FieldStatus: r.Statuses}
-	f := make(keywordFilter, len(facetFields))
+	f := filter{values: make([][]string, len(facetFields))}
 	for i, field := range facetFields {
-		f[i] = values[field]
+		f.values[i] = values[field]
+	}
+	if !r.From.IsZero() {
+		f.from = r.From.UnixNano()
+	}
+	if !r.To.IsZero() {
+		f.to = r.To.UnixNano()
 	}
 	return f
 }
 
-// queries returns f as Bleve queries, one per filtered field (a term, or
-// a disjunction of terms).
-func (f keywordFilter) queries() []query.Query {
-	var out []query.Query
-	for i, vs := range f {
-		var any []query.Query
-		for _, v := range vs {
-			q := bleve.NewTermQuery(v)
-			q.SetField(facetFields[i])
-			any = append(any, q)
-		}
-		switch len(any) {
-		case 0:
-		case 1:
-			out = append(out, any[0])
-		default:
-			out = append(out, bleve.NewDisjunctionQuery(any...))
-		}
-	}
-	return out
-}
-
 // active reports whether f filters on anything.
-func (f keywordFilter) active() bool {
-	for _, vs := range f {
+func (f filter) active() bool {
+	for _, vs := range f.values {
 		if len(vs) > 0 {
 			return true
 		}
 	}
-	return false
+	return f.from != 0 || f.to != 0
 }
 
 // allowed returns, per facet field, which codes of cols pass the filter
 // (nil for a field not filtered).
-func (f keywordFilter) allowed(cols *columns) [][]bool {
-	out := make([][]bool, len(f))
-	for fi, vs := range f {
+func (f filter) allowed(cols *columns) [][]bool {
+	out := make([][]bool, len(f.values))
+	for fi, vs := range f.values {
 		if len(vs) == 0 {
 			continue
 		}
@@ -239,15 +228,23 @@ func (f keywordFilter) allowed(cols *columns) [][]bool {
 	return out
 }
 
-// toQuery builds the Bleve query for a request. Filters (kind, campaign,
-// theme, region, status, dates) go in the BooleanQuery's Filter: they
-// narrow the matches without adding to their scores.
-//
-// With forCollect, the keyword filters are left to collect (builtQuery.keep).
-func (x *Index) toQuery(r Request, forCollect bool) builtQuery {
+// inSpan reports whether a creation time (Bleve's int64 form, 0 when
+// unknown) is within f's span, both ends included. A document without a
+// time is outside any span.
+func (f filter) inSpan(created int64) bool {
+	if f.from == 0 && f.to == 0 {
+		return true
+	}
+	return created != 0 && (f.from == 0 || created >= f.from) && (f.to == 0 || created <= f.to)
+}
+
+// toQuery builds the Bleve query for a request's text: its words, phrases
+// and exclusions. The filters (kind, campaign, theme, region, status,
+// dates) are left to collect (builtQuery.keep).
+func (x *Index) toQuery(r Request) builtQuery {
 	p := ParseQuery(r.Text)
 	var out builtQuery
-	var must, filters []query.Query
+	var must []query.Query
 	if strings.TrimSpace(p.Words) != "" {
 		q := x.BuildQuery(p.Words)
 		out.text, _ = q.(*textQuery)
@@ -259,19 +256,8 @@ func (x *Index) toQuery(r Request, forCollect bool) builtQuery {
 	for _, ph := range p.Phrases {
 		must = append(must, phraseQuery(ph))
 	}
-	out.onlyText = out.text != nil && len(must) == 1
-	if keep := r.keywordFilter(); forCollect {
-		out.keep = keep
-	} else {
-		filters = append(filters, keep.queries()...)
-	}
-	if !r.From.IsZero() || !r.To.IsZero() {
-		// A zero end is an open one.
-		inclusive := true
-		q := bleve.NewDateRangeInclusiveQuery(r.From, r.To, &inclusive, &inclusive)
-		q.SetField(FieldCreated)
-		filters = append(filters, q)
-	}
+	out.onlyText = out.text != nil && len(must) == 1 && len(p.Excluded) == 0
+	out.keep = r.filter()
 	if len(must) == 0 {
 		must = append(must, bleve.NewMatchAllQuery())
 	}
@@ -279,14 +265,6 @@ func (x *Index) toQuery(r Request, forCollect bool) builtQuery {
 	b.AddMust(must...)
 	for _, ex := range p.Excluded {
 		b.AddMustNot(phraseQuery(ex))
-	}
-	out.onlyText = out.onlyText && len(p.Excluded) == 0
-	switch len(filters) {
-	case 0:
-	case 1:
-		b.AddFilter(filters[0])
-	default:
-		b.AddFilter(bleve.NewConjunctionQuery(filters...))
 	}
 	out.Query = b
 	return out
@@ -302,80 +280,58 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	text := ParseQuery(r.Text)
 	empty := strings.TrimSpace(text.Words) == "" && len(text.Phrases) == 0
-	// Pages by relevance or by time are collected here (see collect);
-	// by support, Bleve's collector sorts.
-	relevance := r.Sort == "" || r.Sort == SortRelevance
-	q := x.toQuery(r, relevance || r.Sort == SortNewest)
-	if relevance || r.Sort == SortNewest {
-		newest := r.Sort == SortNewest || empty
-		want := collection{
-			newest: newest, facets: r.Facets,
-			prune: r.PageOnly && !r.Facets && !newest && q.onlyText,
-			skip:  (r.Page - 1) * r.PerPage, size: r.PerPage,
+	var order resultOrder
+	switch r.Sort {
+	case "", SortRelevance:
+		order = byScore
+		if empty {
+			order = byNewest
 		}
-		// Whole answers are cached by windows of hits (see answerCache);
-		// a PageOnly search's total is not a whole answer.
-		if end := want.skip + want.size; !r.PageOnly && end <= maxCachedEnd {
-			window := (end + answerWindow - 1) / answerWindow * answerWindow
-			want.answers, want.key = &x.answers, newAnswerKey(r, x.seg.wordCount(), window)
-		}
-		var res *Result
-		err := x.use(func(idx bleve.Index) error {
-			var err error
-			res, err = collect(ctx, idx, q, want)
-			return err
-		})
-		return res, err
-	}
-	if r.Sort != SortSupported {
+	case SortNewest:
+		order = byNewest
+	case SortSupported:
+		order = bySupport
+	default:
 		return nil, ErrBadSort
 	}
-	req := bleve.NewSearchRequestOptions(q, r.PerPage, (r.Page-1)*r.PerPage, false)
-	// Ties keep index order, which is stable for a given index snapshot:
-	// sorting on the id would load the id of every match, not just of the
-	// page's (at 100,000 ideas that is most of a search's time).
-	req.SortBy([]string{"-" + FieldSupports, "-_score", "-" + FieldCreated})
-	if r.Facets {
-		for _, f := range facetFields {
-			req.AddFacet(f, bleve.NewFacetRequest(f, facetTerms))
-		}
+	q := x.toQuery(r)
+	want := collection{
+		order: order, facets: r.Facets,
+		prune: r.PageOnly && !r.Facets && order == byScore && q.onlyText,
+		skip:  (r.Page - 1) * r.PerPage, size: r.PerPage,
 	}
-	var res *bleve.SearchResult
+	// Whole answers are cached by windows of hits (see answerCache);
+	// a PageOnly search's total is not a whole answer.
+	if end := want.skip + want.size; !r.PageOnly && end <= maxCachedEnd {
+		window := (end + answerWindow - 1) / answerWindow * answerWindow
+		want.answers, want.key = &x.answers, newAnswerKey(r, x.seg.wordCount(), window)
+	}
+	var res *Result
 	err := x.use(func(idx bleve.Index) error {
 		var err error
-		res, err = idx.SearchInContext(ctx, req)
+		res, err = collect(ctx, idx, q, want)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := &Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits))}
-	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, Hit{ID: h.ID, Score: h.Score})
-	}
-	if r.Facets {
-		out.Facets = map[string][]FacetCount{}
-		for name, f := range res.Facets {
-			counts := []FacetCount{}
-			if f.Terms != nil {
-				for _, t := range f.Terms.Terms() {
-					// Documents without a value (debate posts have no
-					// region) are not a term to narrow by.
-					if t.Term != "" {
-						counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
-					}
-				}
-			}
-			out.Facets[name] = counts
-		}
-	}
-	return out, nil
+	return res, err
 }
+
+// resultOrder is how collect orders the matches.
+type resultOrder int
+
+const (
+	// byScore orders by score, best first.
+	byScore resultOrder = iota
+	// byNewest orders by creation time, newest first; nothing is scored.
+	byNewest
+	// bySupport orders by support count, most first, then by score and
+	// by creation time, newest first.
+	bySupport
+)
 
 // collection says what collect gathers.
 type collection struct {
-	// newest orders by creation time instead of score.
-	newest bool
+	// order is the order of the hits; ties keep index order.
+	order resultOrder
 	// facets counts the facet fields' values over all matches.
 	facets bool
 	// prune (a relevance page without facets or total, q.onlyText) tells
@@ -393,10 +349,10 @@ type collection struct {
 }
 
 // collect runs q against the index's current snapshot and returns the
-// page want asks for, ordered as Bleve's collector would order it (by score
-// or, with newest, by creation time; ties in index order), without Bleve's
-// collector: facets come from columns (see columns), not from every
-// match's doc values.
+// page want asks for, in want.order (ties in index order), without Bleve's
+// collector: filters, facets and the times and support counts to order by
+// come from columns (see columns), not from every match's doc values or
+// from range queries over term postings.
 func collect(ctx context.Context, idx bleve.Index, q builtQuery, want collection) (*Result, error) {
 	adv, err := idx.Advanced()
 	if err != nil {
@@ -425,29 +381,25 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, want collection
 
 // collectFrom is collect on the snapshot r (snap when it is scorch's).
 func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSnapshot, m mapping.IndexMapping, q builtQuery, want collection) (*Result, error) {
-	newest, facets, prune, skip, size := want.newest, want.facets, want.prune, want.skip, want.size
+	order, facets, prune, skip, size := want.order, want.facets, want.prune, want.skip, want.size
+	newest := order == byNewest
 	k := skip + size
 	var bm *bm25Searcher
-	b := *q.Query.(*query.BooleanQuery)
-	var top query.Query = &b
+	var top query.Query = q.Query
 	if q.onlyText {
 		text := *q.text
 		if prune {
 			text.opened = func(s *bm25Searcher) { bm = s }
 		}
-		if b.Filter == nil {
-			// Nothing else to combine: the text searcher alone, without
-			// the boolean and conjunction searchers around it.
-			top = &text
-		} else {
-			b.Must = query.NewConjunctionQuery([]query.Query{&text})
-		}
+		// Nothing else to combine: the text searcher alone, without the
+		// boolean searcher around it.
+		top = &text
 	}
 	var cols *snapshotColumns
 	var counter *facetCounter
 	var err error
 	filter := q.keep.active()
-	if facets || newest || filter {
+	if facets || order != byScore || filter {
 		if snap == nil {
 			return nil, fmt.Errorf("search: facets need a scorch index, not %T", r)
 		}
@@ -486,16 +438,20 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 		return true
 	}
 	type hit struct {
-		dm      *search.DocumentMatch
-		num     uint64
-		created int64
+		dm                *search.DocumentMatch
+		num               uint64
+		created, supports int64
 	}
 	worse := func(a, b hit) bool {
 		switch {
 		case newest && a.created != b.created:
 			return a.created < b.created
+		case order == bySupport && a.supports != b.supports:
+			return a.supports < b.supports
 		case !newest && a.dm.Score != b.dm.Score:
 			return a.dm.Score < b.dm.Score
+		case order == bySupport && a.created != b.created:
+			return a.created < b.created
 		}
 		return a.num > b.num
 	}
@@ -534,14 +490,14 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 		if cols != nil {
 			seg, row := cols.at(h.num)
 			c := cols.segs[seg]
-			if filter && !passes(seg, row) {
+			if filter && (!passes(seg, row) || !q.keep.inSpan(c.created[row])) {
 				sctx.DocumentMatchPool.Put(dm)
 				continue
 			}
 			if counter != nil {
 				counter.add(seg, row)
 			}
-			h.created = c.created[row]
+			h.created, h.supports = c.created[row], c.supports[row]
 		}
 		total++
 		switch {

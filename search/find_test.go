@@ -15,6 +15,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
 )
 
 func TestParseQuery(t *testing.T) {
@@ -529,8 +530,31 @@ func TestDraftKeepsHeaviestTerms(t *testing.T) {
 	}
 }
 
+// bleveFilters returns f's keyword filters as Bleve queries, one per
+// filtered field (a term, or a disjunction of terms), as Search sent them
+// to Bleve before collect checked them against the columns.
+func bleveFilters(f filter) []query.Query {
+	var out []query.Query
+	for i, vs := range f.values {
+		var any []query.Query
+		for _, v := range vs {
+			q := bleve.NewTermQuery(v)
+			q.SetField(facetFields[i])
+			any = append(any, q)
+		}
+		switch len(any) {
+		case 0:
+		case 1:
+			out = append(out, any[0])
+		default:
+			out = append(out, bleve.NewDisjunctionQuery(any...))
+		}
+	}
+	return out
+}
+
 // TestCollectMatchesBleve checks Search's own collection (facets from
-// columns, pages by relevance or time) against Bleve's collector and
+// columns, filters, pages by relevance, time or support) against Bleve's collector and
 // facets on the same query, over an index of several segments.
 func TestCollectMatchesBleve(t *testing.T) {
 	x := openFindIndex(t)
@@ -553,9 +577,15 @@ func TestCollectMatchesBleve(t *testing.T) {
 		{Text: "电梯 小区", Theme: "城市建设", Region: "330000", Facets: true},
 		{Campaign: "c1", Statuses: []string{"published"}, Facets: true},
 		{Text: "垃圾", Campaign: "none", Facets: true},
+		{Text: "电梯", Sort: SortSupported, Facets: true},
+		{Sort: SortSupported, Statuses: []string{"published"}, PerPage: 6, Page: 2},
 	} {
 		got := find(t, x, r)
-		q := x.toQuery(r, false)
+		q := bleve.NewBooleanQuery()
+		q.AddMust(x.toQuery(r).Query)
+		if f := bleveFilters(r.filter()); len(f) > 0 {
+			q.AddFilter(bleve.NewConjunctionQuery(f...))
+		}
 		req := bleve.NewSearchRequestOptions(q, r.PerPage, 0, false)
 		if r.PerPage == 0 {
 			req.Size = 20
@@ -563,7 +593,10 @@ func TestCollectMatchesBleve(t *testing.T) {
 		if r.Page > 1 {
 			req.From = (r.Page - 1) * req.Size
 		}
-		if r.Sort == SortNewest || r.Text == "" {
+		switch {
+		case r.Sort == SortSupported:
+			req.SortBy([]string{"-" + FieldSupports, "-_score", "-" + FieldCreated})
+		case r.Sort == SortNewest || r.Text == "":
 			req.SortBy([]string{"-" + FieldCreated})
 		}
 		for _, f := range facetFields {
@@ -666,4 +699,38 @@ func FuzzSearch(f *testing.F) {
 			t.Errorf("Highlight for %.40q: %q %v", text, snippet, spans)
 		}
 	})
+}
+
+func TestFilterSpan(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2024, 5, d, 0, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name     string
+		from, to time.Time
+		created  time.Time // zero: no time indexed
+		want     bool
+	}{
+		{"no span, no time", time.Time{}, time.Time{}, time.Time{}, true},
+		{"no span", time.Time{}, time.Time{}, day(3), true},
+		{"inside", day(2), day(4), day(3), true},
+		{"on the first day", day(2), day(4), day(2), true},
+		{"on the last instant", day(2), day(4), day(4), true},
+		{"before", day(2), day(4), day(1), false},
+		{"after", day(2), day(4), day(5), false},
+		{"open end", day(2), time.Time{}, day(30), true},
+		{"open start", time.Time{}, day(4), day(1), true},
+		{"span but no time", day(2), day(4), time.Time{}, false},
+	}
+	for _, tt := range tests {
+		f := Request{From: tt.from, To: tt.to}.filter()
+		var created int64
+		if !tt.created.IsZero() {
+			created = tt.created.UnixNano()
+		}
+		if got := f.inSpan(created); got != tt.want {
+			t.Errorf("%s: inSpan = %v, want %v", tt.name, got, tt.want)
+		}
+		if got := f.active(); got != (!tt.from.IsZero() || !tt.to.IsZero()) {
+			t.Errorf("%s: active = %v", tt.name, got)
+		}
+	}
 }

@@ -20,7 +20,10 @@ import (
 // keyword.
 // 4: folding composes a letter with the combining marks after it (e + ◌́
 // is é), as it already did after full-width letters.
-const MappingVersion = 4
+// 5: the creation time and the support count are indexed at full
+// precision only (pointField); date ranges and the support order come from
+// the doc values.
+const MappingVersion = 5
 
 // ideaType is the Bleve document type of an idea.
 const ideaType = "idea"
@@ -133,7 +136,9 @@ func toIdeaDoc(d Doc) ideaDoc {
 // TextAnalyzerName fields as textFields, which analyse straight into term
 // frequencies (see textCutter.termFrequencies): the index gets the same
 // terms, frequencies, norms and doc values as from Batch.Index, for less
-// work. The document goes into a batch with Batch.IndexAdvanced.
+// work. The date and number fields become pointFields, indexed at full
+// precision only. The document goes into a batch with Batch.IndexAdvanced;
+// every path into the index takes it.
 func ideaDocument(im mapping.IndexMapping, d Doc) (*document.Document, error) {
 	if d.ID == "" {
 		return nil, bleve.ErrorEmptyID
@@ -145,6 +150,8 @@ func ideaDocument(im mapping.IndexMapping, d Doc) (*document.Document, error) {
 	for i, f := range doc.Fields {
 		if tf, ok := f.(*document.TextField); ok {
 			doc.Fields[i] = newTextField(tf)
+		} else {
+			doc.Fields[i] = newPointField(f)
 		}
 	}
 	return doc, nil
