@@ -364,14 +364,20 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, want collection
 	}
 	defer r.Close()
 	snap, _ := r.(*scorch.IndexSnapshot)
+	// Searching takes one of searchSlots; an answer kept, or one being
+	// searched for by another request, does not.
 	if want.answers == nil || snap == nil {
-		return collectFrom(ctx, r, snap, idx.Mapping(), q, want)
+		return searchSlots.run(ctx, func() (*Result, error) {
+			return collectFrom(ctx, r, snap, idx.Mapping(), q, want)
+		})
 	}
 	// The whole window, kept or collected now, and the page of it.
 	res, err := want.answers.do(ctx, snap, want.key, func() (*Result, error) {
 		window := want
 		window.skip, window.size = 0, want.key.window
-		return collectFrom(ctx, r, snap, idx.Mapping(), q, window)
+		return searchSlots.run(ctx, func() (*Result, error) {
+			return collectFrom(ctx, r, snap, idx.Mapping(), q, window)
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"jindianzi/portal/demo"
+	"jindianzi/search"
 	"jindianzi/search/latency"
 )
 
@@ -30,7 +31,8 @@ const scaleCopies = 34
 // copy under its own id, its body changed a little: the copy's number added,
 // one sentence of three dropped in turn), reindexed, and served by the real
 // binary on SQLite. Eight clients then load the search API (filters,
-// facets, highlighted snippets) with titles and with short queries, and the
+// facets, highlighted snippets) with titles, with short queries and with
+// two keywords (as search.TestScale searches in process), and the
 // similar-ideas API with drafts; the test logs the latency percentiles and
 // the server's resident memory.
 //
@@ -78,9 +80,16 @@ func TestServeScale(t *testing.T) {
 	p.waitHealthy(t, base, time.Minute)
 	t.Logf("serving; resident memory %s", vmRSS(p.cmd.Process.Pid))
 
-	var titles, short, drafts []string
+	// Keywords as search.TestScale makes them, to compare in process
+	// and over HTTP: each title's two most telling words.
+	seg, err := search.OpenSegmenter(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles, short, keywords, drafts []string
 	for i := 0; i < len(rows); i += 7 {
 		titles = append(titles, rows[i].title)
+		keywords = append(keywords, strings.Join(seg.Extract(rows[i].title, 2), " "))
 		// What a resident types: the first four characters of a title.
 		short = append(short, string([]rune(rows[i].title)[:min(4, utf8.RuneCountInString(rows[i].title))]))
 		body := rows[(i+3)%len(rows)].body
@@ -131,6 +140,7 @@ func TestServeScale(t *testing.T) {
 	for _, clients := range []int{1, 8} {
 		load("GET /api/v1/search (facets, snippets), titles", clients, searchURLs(titles))
 		load("GET /api/v1/search (facets, snippets), 4-character queries", clients, searchURLs(short))
+		load("GET /api/v1/search (facets, snippets), two keywords", clients, searchURLs(keywords))
 		load("GET /api/v1/ideas/similar, 200-character drafts", clients, similar)
 	}
 	// Popular queries: a set that fits the answer cache, searched twice.
