@@ -52,6 +52,13 @@ func startsFree(rest string) bool {
 	return (0x3000 <= r && r <= 0x3029) || (0x3030 <= r && r <= 0x303F) || (0x4E00 <= r && r <= 0x9FFF) || (0xFF01 <= r && r <= 0xFF5E)
 }
 
+// isStablePunct reports whether r is one of the punctuation marks common in
+// Chinese text outside the CJK blocks (‘’“” and the em dash) that NFKC,
+// lower-casing and the traditional-to-simplified table all leave alone.
+func isStablePunct(r rune) bool {
+	return r == 0x2018 || r == 0x2019 || r == 0x201C || r == 0x201D || r == 0x2014
+}
+
 // Fold returns text the way the analyzers see it before segmentation:
 // compatibility forms unified (NFKC, so full-width ＡＢＣ１２３ becomes
 // ABC123 and the ideographic space a space), traditional characters replaced
@@ -138,7 +145,7 @@ func identRun(text string, i int, t2sHan *[(0x9FFF - 0x4E00 + 64) / 64]uint64) i
 	for j < len(text) {
 		c := text[j]
 		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' || c == 0 || j+1 < len(text) && text[j+1] >= utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' || c == 0 || !startsFree(text[j+1:]) {
 				return j
 			}
 			j++
@@ -148,6 +155,7 @@ func identRun(text string, i int, t2sHan *[(0x9FFF - 0x4E00 + 64) / 64]uint64) i
 		switch {
 		case 0x4E00 <= r && r <= 0x9FFF && t2sHan[(r-0x4E00)>>6]&(1<<((r-0x4E00)&63)) == 0:
 		case 0x3001 <= r && r <= 0x3029 && startsFree(text[j+size:]):
+		case isStablePunct(r) && startsFree(text[j+size:]):
 		default:
 			return j
 		}
@@ -160,11 +168,12 @@ func identRun(text string, i int, t2sHan *[(0x9FFF - 0x4E00 + 64) / 64]uint64) i
 // original's byte offsets, so tokens cut from the folded text can point into
 // the original for highlighting.
 //
-// The common characters take a fast path: ASCII followed by ASCII (nothing
-// can combine with it), and the CJK ideographs U+4E00–U+9FFF, which NFKC
-// leaves alone and which change, if at all, into a simplified character of
-// the same length. Everything else is normalised one NFKC segment at a
-// time.
+// The common characters take a fast path: ASCII, the CJK ideographs
+// U+4E00–U+9FFF (which NFKC leaves alone and which change, if at all, into
+// a simplified character of the same length), CJK and full-width
+// punctuation, the no-break space, curly quotes and the em dash, each when
+// what follows cannot combine with it (startsFree). Everything else is
+// normalised one NFKC segment at a time.
 func foldText(text string) (string, *folded) {
 	t2s := t2sTable()
 	t2sHan := t2sIdeographs()
@@ -189,7 +198,7 @@ func foldText(text string) (string, *folded) {
 		}
 		start := len(b)
 		c := text[i]
-		if c < utf8.RuneSelf && (i+1 == len(text) || text[i+1] < utf8.RuneSelf) {
+		if c < utf8.RuneSelf && startsFree(text[i+1:]) {
 			switch {
 			case 'A' <= c && c <= 'Z':
 				c += 'a' - 'A'
@@ -219,6 +228,14 @@ func foldText(text string) (string, *folded) {
 			// and which nothing after it combines with.
 			b = append(b, text[i:i+size]...)
 			add(start, i, i+size, true)
+			i += size
+			continue
+		}
+		if r == 0xA0 && startsFree(text[i+size:]) {
+			// A no-break space (common in pasted text): NFKC's space.
+			b = append(b, ' ')
+			add(start, i, i+size, false)
+			changed = true
 			i += size
 			continue
 		}

@@ -7,9 +7,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"golang.org/x/text/unicode/norm"
 )
 
 func textTerms(t *testing.T, text string) []string {
@@ -232,4 +234,55 @@ func TestFoldKeepsCJKPunctuation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// referenceFold is Fold's definition, without its fast paths: NUL bytes
+// and invalid UTF-8 replaced by spaces, the whole text NFKC-normalised,
+// then each character simplified and lower-cased.
+func referenceFold(text string) string {
+	var clean strings.Builder
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if r == 0 || (r == utf8.RuneError && size == 1) {
+			clean.WriteByte(' ')
+		} else {
+			clean.WriteString(text[i : i+size])
+		}
+		i += size
+	}
+	t2s := t2sTable()
+	var out strings.Builder
+	for _, c := range norm.NFKC.String(clean.String()) {
+		if s, ok := t2s[c]; ok {
+			c = s
+		}
+		out.WriteRune(unicode.ToLower(c))
+	}
+	return out.String()
+}
+
+// Fold's fast paths give what its definition gives, on texts mixing what
+// they pass (ASCII, ideographs, CJK and full-width punctuation, no-break
+// spaces, curly quotes, dashes) with what could combine with them.
+func TestFoldMatchesDefinition(t *testing.T) {
+	alphabet := []string{"a", "B", "z", "1", " ", ".", "\x00", "\xff", "中", "國", "区", "，", "。", "、", "《", "Ａ", "　", "ｅ",
+		"\u00a0", "“", "”", "‘", "’", "—", "…", "\u0301", "\u0308", "\u302A", "\u3099", "か", "é", "ﬁ", "①", "㎡", "\U00020000"}
+	rng := rand.New(rand.NewSource(2))
+	for n := 0; n < 50000; n++ {
+		var b strings.Builder
+		for k := rng.Intn(8); k >= 0; k-- {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		s := b.String()
+		if got, want := Fold(s), referenceFold(s); got != want {
+			t.Fatalf("Fold(%q) = %q, want %q", s, got, want)
+		}
+	}
+	t.Run("messages", func(t *testing.T) {
+		for _, d := range loadMessages(t) {
+			if got, want := Fold(d.Title+d.Body), referenceFold(d.Title+d.Body); got != want {
+				t.Fatalf("Fold of message %s differs from its definition:\n%q\n%q", d.ID, got, want)
+			}
+		}
+	})
 }
