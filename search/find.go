@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -193,12 +194,32 @@ func (r Request) filter() filter {
 		f.values[i] = values[field]
 	}
 	if !r.From.IsZero() {
-		f.from = r.From.UnixNano()
+		f.from = spanEnd(r.From)
 	}
 	if !r.To.IsZero() {
-		f.to = r.To.UnixNano()
+		f.to = spanEnd(r.To)
 	}
 	return f
+}
+
+// Nanoseconds since 1970 reach from 1677 to 2262 (time.Time.UnixNano).
+var (
+	earliestNano = time.Unix(0, math.MinInt64+1)
+	latestNano   = time.Unix(0, math.MaxInt64)
+)
+
+// spanEnd returns t as an end of a date span in Bleve's int64 form,
+// clamped to what that form can hold: a time beyond it is an end that no
+// document's time passes, rather than a number that wrapped around. (0 is
+// an open end: 1970-01-01 00:00:00 UTC itself is read as one.)
+func spanEnd(t time.Time) int64 {
+	switch {
+	case t.Before(earliestNano):
+		return math.MinInt64 + 1
+	case t.After(latestNano):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // active reports whether f filters on anything.

@@ -719,6 +719,10 @@ func TestFilterSpan(t *testing.T) {
 		{"open end", day(2), time.Time{}, day(30), true},
 		{"open start", time.Time{}, day(4), day(1), true},
 		{"span but no time", day(2), day(4), time.Time{}, false},
+		{"from the year 1000", time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), day(4), day(3), true},
+		{"to the year 3000", day(2), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), day(3), true},
+		{"from the year 3000", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{}, day(3), false},
+		{"to the year 1000", time.Time{}, time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), day(3), false},
 	}
 	for _, tt := range tests {
 		f := Request{From: tt.from, To: tt.to}.filter()
