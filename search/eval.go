@@ -104,7 +104,7 @@ func Eval(ctx context.Context, r io.Reader, out io.Writer, opts EvalOptions) ([]
 	if opts.Keywords > 0 {
 		kept := data.queries[:0]
 		for _, q := range data.queries {
-			if q.text = strings.Join(seg.Extract(q.text, opts.Keywords), " "); q.text != "" {
+			if q.text = seg.KeywordQuery(q.text, opts.Keywords); q.text != "" {
 				kept = append(kept, q)
 			}
 		}

@@ -58,11 +58,11 @@ func TestScale(t *testing.T) {
 	// The queries: every seventh title (long queries, about 40 distinct
 	// terms each), and the same titles' two top keywords (what a resident
 	// types into a search box).
-	var titles, keywords []string
+	var titles []string
 	for i := 0; i < len(docs); i += 7 {
 		titles = append(titles, docs[i].Title)
-		keywords = append(keywords, strings.Join(seg.Extract(docs[i].Title, 2), " "))
 	}
+	keywords := keywordQueries(seg, docs)
 	bodies := map[string]string{}
 	for _, d := range all {
 		bodies[d.ID] = d.Body
@@ -156,21 +156,7 @@ func TestScale(t *testing.T) {
 // keywords, one after another: a search page with a status filter and
 // facets, without highlighting or the answer cache. An op is one query.
 func BenchmarkScaleKeywordPage(b *testing.B) {
-	dir := os.Getenv("JDZ_SCALE")
-	if dir == "" {
-		b.Skip("set JDZ_SCALE to the directory TestScale built its index in")
-	}
-	docs := loadMessages(b)
-	seg := testSegmenter(b)
-	idx, err := OpenCurrent(filepath.Join(dir, "index100k"), seg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer idx.Close()
-	var keywords []string
-	for i := 0; i < len(docs); i += 7 {
-		keywords = append(keywords, strings.Join(seg.Extract(docs[i].Title, 2), " "))
-	}
+	idx, keywords := openScaleIndex(b)
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
@@ -187,17 +173,7 @@ func BenchmarkScaleKeywordPage(b *testing.B) {
 // time, each three times, and logs the sum of the best times and the
 // slowest queries with their totals: where a keyword search's time goes.
 func TestScaleSlowestKeywords(t *testing.T) {
-	dir := os.Getenv("JDZ_SCALE")
-	if dir == "" {
-		t.Skip("set JDZ_SCALE to the directory TestScale built its index in")
-	}
-	docs := loadMessages(t)
-	seg := testSegmenter(t)
-	idx, err := OpenCurrent(filepath.Join(dir, "index100k"), seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	idx, keywords := openScaleIndex(t)
 	type timed struct {
 		query string
 		took  time.Duration
@@ -205,8 +181,7 @@ func TestScaleSlowestKeywords(t *testing.T) {
 	}
 	var all []timed
 	var sum time.Duration
-	for i := 0; i < len(docs); i += 7 {
-		q := strings.Join(seg.Extract(docs[i].Title, 2), " ")
+	for _, q := range keywords {
 		best := timed{query: q, took: time.Hour}
 		for range 3 {
 			forgetAnswers(idx)
@@ -230,4 +205,32 @@ func TestScaleSlowestKeywords(t *testing.T) {
 				100*float64(so)/float64(sum), q.total, q.query)
 		}
 	}
+}
+
+// keywordQueries is every seventh title's two most telling words: what a
+// resident types into the search box, as the scale tests search.
+func keywordQueries(seg *Segmenter, docs []Doc) []string {
+	var out []string
+	for i := 0; i < len(docs); i += 7 {
+		out = append(out, seg.KeywordQuery(docs[i].Title, 2))
+	}
+	return out
+}
+
+// openScaleIndex opens the index TestScale built in JDZ_SCALE (skipping
+// without it), closed when tb ends, and returns it with keywordQueries.
+func openScaleIndex(tb testing.TB) (*Index, []string) {
+	tb.Helper()
+	dir := os.Getenv("JDZ_SCALE")
+	if dir == "" {
+		tb.Skip("set JDZ_SCALE to the directory TestScale built its index in")
+	}
+	docs := loadMessages(tb)
+	seg := testSegmenter(tb)
+	idx, err := OpenCurrent(filepath.Join(dir, "index100k"), seg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { idx.Close() })
+	return idx, keywordQueries(seg, docs)
 }

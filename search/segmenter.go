@@ -196,6 +196,13 @@ func (s *Segmenter) Extract(text string, k int) []string {
 	return s.jieba.Extract(cString(text), k)
 }
 
+// KeywordQuery returns text's k most telling words (Extract) as a query,
+// joined by spaces: what a resident would type into the search box to find
+// it. Empty when text has none.
+func (s *Segmenter) KeywordQuery(text string, k int) string {
+	return strings.Join(s.Extract(text, k), " ")
+}
+
 // cString makes text safe to hand to jieba without moving any byte: a NUL
 // would end the C string early and invalid UTF-8 makes cppjieba drop the whole
 // sentence, so each such byte becomes a space. Offsets into the result are

@@ -89,7 +89,7 @@ func TestServeScale(t *testing.T) {
 	var titles, short, keywords, drafts []string
 	for i := 0; i < len(rows); i += 7 {
 		titles = append(titles, rows[i].title)
-		keywords = append(keywords, strings.Join(seg.Extract(rows[i].title, 2), " "))
+		keywords = append(keywords, seg.KeywordQuery(rows[i].title, 2))
 		// What a resident types: the first four characters of a title.
 		short = append(short, string([]rune(rows[i].title)[:min(4, utf8.RuneCountInString(rows[i].title))]))
 		body := rows[(i+3)%len(rows)].body
