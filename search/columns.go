@@ -18,11 +18,11 @@ const facetTerms = 40
 
 // columns is what one index segment holds in the facet fields, the
 // creation time and the support count, one value per document, read once
-// from the segment's doc
-// values and kept while the segment lives. Counting a facet over thousands
-// of matches is then an array look-up per match, where Bleve's collector
-// decodes (and decompresses) the doc values of every match on every search:
-// at 100,000 ideas that was half of a faceted search's time (ANALYSIS.md).
+// from the segment's doc values and kept while the segment lives. Counting
+// a facet over thousands of matches is then an array look-up per match,
+// where Bleve's collector decodes (and decompresses) the doc values of
+// every match on every search: at 100,000 ideas that was half of a faceted
+// search's time (ANALYSIS.md).
 type columns struct {
 	// codes[f][doc] is 1 + the index in values[f] of document doc's value
 	// in facetFields[f], or 0 when it has none.

@@ -13,7 +13,7 @@ import (
 // search that is preempted waits for the others' slices: at 100,000 ideas
 // a keyword search page took about 1 ms of CPU, yet with eight clients
 // its p95 was 38 ms in process. Run one search per core to the end and
-// queue the rest, and the same load's p95 is 10 ms, with the same
+// queue the rest, and the same load's p95 is 12–13 ms, with the same
 // throughput (ANALYSIS.md, "Searches take turns").
 type slots chan struct{}
 
