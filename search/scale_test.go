@@ -234,3 +234,34 @@ func openScaleIndex(tb testing.TB) (*Index, []string) {
 	tb.Cleanup(func() { idx.Close() })
 	return idx, keywordQueries(seg, docs)
 }
+
+// TestScaleTerms logs how many distinct terms each field of the index
+// TestScale built in JDZ_SCALE holds (skipped without it): building and
+// merging a segment costs per distinct term (ANALYSIS.md, "Dates and
+// numbers at full precision").
+func TestScaleTerms(t *testing.T) {
+	idx, _ := openScaleIndex(t)
+	r := snapshotReader(t, idx.index)
+	for _, field := range []string{FieldTitle, FieldBody, FieldCreated, FieldSupports, FieldTheme, FieldCampaign,
+		FieldRegion, FieldStatus, FieldKind, "_id"} {
+		d, err := r.FieldDict(field)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for {
+			e, err := d.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e == nil {
+				break
+			}
+			n++
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%-9s %9d distinct terms", field, n)
+	}
+}
