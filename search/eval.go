@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
@@ -51,14 +53,23 @@ type EvalOptions struct {
 	// most telling words (Segmenter.Extract), as a resident would type them
 	// into the search box, instead of the whole title.
 	Keywords int
+	// Drafts, when above zero, measures the similar-ideas look-up instead
+	// of search: see evalDrafts.
+	Drafts int
 }
+
+// evalDraftK is the rank cut-off of the drafts measurement: the similar
+// ideas the submission form shows.
+const evalDraftK = 5
 
 // EvalResult is one analyzer's score on an Eval run.
 type EvalResult struct {
 	Analyzer string  // EvalOurs or EvalCJK
-	Queries  int     // titles that occur exactly once
-	MRR      float64 // mean reciprocal rank of the title's own row, 0 below rank 10
-	Recall   float64 // share of queries whose own row is in the top 10
+	Drafts   bool    // the queries were drafts (EvalOptions.Drafts)
+	Queries  int     // titles that occur exactly once, or drafts
+	K        int     // the rank cut-off: 10, or evalDraftK for drafts
+	MRR      float64 // mean reciprocal rank of the first row sought, 0 below rank K
+	Recall   float64 // share of queries with a row sought in the top K
 	Docs     int     // rows indexed
 
 	IndexBytes  int64         // size of the index's segments as built (ours: as Rebuild leaves it, merged)
@@ -70,7 +81,11 @@ type EvalResult struct {
 
 // String formats r as Eval prints it.
 func (r EvalResult) String() string {
-	return fmt.Sprintf("analyzer=%s queries=%d mrr@10=%.4f recall@10=%.4f", r.Analyzer, r.Queries, r.MRR, r.Recall)
+	what := "queries"
+	if r.Drafts {
+		what = "drafts"
+	}
+	return fmt.Sprintf("analyzer=%s %s=%d mrr@%d=%.4f recall@%d=%.4f", r.Analyzer, what, r.Queries, r.K, r.MRR, r.K, r.Recall)
 }
 
 // Eval measures how well each analyzer finds a message by its title. It
@@ -83,7 +98,10 @@ func (r EvalResult) String() string {
 //
 //	analyzer=jindianzi queries=N mrr@10=0.xxxx recall@10=0.xxxx
 //
-// and returns the same numbers in that order.
+// and returns the same numbers in that order. With opts.Drafts it measures
+// the similar-ideas look-up instead (see evalDrafts) and prints
+//
+//	analyzer=jindianzi drafts=N mrr@5=0.xxxx recall@5=0.xxxx
 func Eval(ctx context.Context, r io.Reader, out io.Writer, opts EvalOptions) ([]EvalResult, error) {
 	seg := opts.Segmenter
 	if seg == nil {
@@ -101,6 +119,12 @@ func Eval(ctx context.Context, r io.Reader, out io.Writer, opts EvalOptions) ([]
 	if err != nil {
 		return nil, err
 	}
+	if opts.Drafts > 0 && opts.Keywords > 0 {
+		return nil, errors.New("search: eval: drafts and keywords are two measurements; choose one")
+	}
+	if opts.Drafts > 0 {
+		data.evalDrafts(opts.Drafts)
+	}
 	if opts.Keywords > 0 {
 		kept := data.queries[:0]
 		for _, q := range data.queries {
@@ -110,9 +134,16 @@ func Eval(ctx context.Context, r io.Reader, out io.Writer, opts EvalOptions) ([]
 		}
 		data.queries = kept
 	}
-	fmt.Fprintf(progress, "eval: %d rows, %d queries (titles that occur once), %.1f MB of body text, read in %v\n",
-		len(data.bodies), len(data.queries), float64(data.textBytes)/1e6, time.Since(start).Round(time.Millisecond))
+	what := "titles that occur once"
+	if data.drafts {
+		what = fmt.Sprintf("drafts: the first %d characters of rows sharing their title with a row of another body", opts.Drafts)
+	}
+	fmt.Fprintf(progress, "eval: %d rows, %d queries (%s), %.1f MB of body text, read in %v\n",
+		len(data.bodies), len(data.queries), what, float64(data.textBytes)/1e6, time.Since(start).Round(time.Millisecond))
 	if len(data.queries) == 0 {
+		if data.drafts {
+			return nil, errors.New("search: eval: no two rows share a title with different bodies")
+		}
 		return nil, errors.New("search: eval: no row has a title that occurs exactly once")
 	}
 	systems := []evalSystem{cjkEvalSystem(), oursEvalSystem(seg)}
@@ -135,14 +166,52 @@ func Eval(ctx context.Context, r io.Reader, out io.Writer, opts EvalOptions) ([]
 // evalData is an Eval CSV in memory: row i is document strconv.Itoa(i).
 type evalData struct {
 	bodies    []string
+	titles    []string
 	queries   []evalQuery
 	textBytes int64
+	drafts    bool // the queries are drafts (evalDrafts)
 }
 
-// evalQuery is a title and the row it came from.
+// evalQuery is a query and the rows it should find.
 type evalQuery struct {
 	text string
-	doc  string
+	docs []string // the rows sought: the first found scores
+	self string   // a row left out of the results ("" for none)
+}
+
+// evalDrafts replaces the title queries with drafts, to measure the
+// similar-ideas look-up on the same file: a resident sending again what
+// someone (or they) sent before should see the earlier message among the
+// evalDraftK similar ideas. The file's rows that share a title are taken
+// as such repeats. Each such row with a body of its own becomes a draft,
+// its body's first n characters, searched for as a draft (Request.Draft)
+// in the index of all bodies with its own row left out of the results;
+// the other rows of its title are sought. A repeat with the same body is
+// found by any method and is not counted.
+func (d *evalData) evalDrafts(n int) {
+	rows := map[string][]int{}
+	for i, t := range d.titles {
+		if t != "" {
+			rows[t] = append(rows[t], i)
+		}
+	}
+	d.queries, d.drafts = nil, true
+	for i, t := range d.titles {
+		if len(rows[t]) < 2 {
+			continue
+		}
+		q := evalQuery{text: string([]rune(d.bodies[i])[:min(n, utf8.RuneCountInString(d.bodies[i]))]), self: strconv.Itoa(i)}
+		copied := false
+		for _, j := range rows[t] {
+			if j != i {
+				q.docs = append(q.docs, strconv.Itoa(j))
+				copied = copied || d.bodies[j] == d.bodies[i]
+			}
+		}
+		if !copied && strings.TrimSpace(q.text) != "" {
+			d.queries = append(d.queries, q)
+		}
+	}
 }
 
 // readEvalCSV reads the body and title columns of an Eval CSV.
@@ -167,7 +236,6 @@ func readEvalCSV(r io.Reader) (*evalData, error) {
 		return nil, fmt.Errorf("search: eval: CSV header %q needs columns body and title", header)
 	}
 	data := &evalData{}
-	var titles []string
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -185,15 +253,15 @@ func readEvalCSV(r io.Reader) (*evalData, error) {
 		body := field(bodyCol)
 		data.bodies = append(data.bodies, body)
 		data.textBytes += int64(len(body))
-		titles = append(titles, strings.TrimSpace(field(titleCol)))
+		data.titles = append(data.titles, strings.TrimSpace(field(titleCol)))
 	}
 	count := map[string]int{}
-	for _, t := range titles {
+	for _, t := range data.titles {
 		count[t]++
 	}
-	for i, t := range titles {
+	for i, t := range data.titles {
 		if t != "" && count[t] == 1 {
-			data.queries = append(data.queries, evalQuery{text: t, doc: strconv.Itoa(i)})
+			data.queries = append(data.queries, evalQuery{text: t, docs: []string{strconv.Itoa(i)}})
 		}
 	}
 	return data, nil
@@ -214,6 +282,8 @@ type evalSystem struct {
 type evalIndex interface {
 	index(ids, bodies []string) error
 	search(text string, k int) ([]string, error)
+	// draft looks up the ideas like a draft, as the submission form does.
+	draft(text string, k int) ([]string, error)
 	bleve() bleve.Index
 	close() error
 }
@@ -221,7 +291,10 @@ type evalIndex interface {
 // runEval indexes data with sys in a fresh temporary directory, runs the
 // queries and scores them.
 func runEval(ctx context.Context, sys evalSystem, data *evalData, tempDir string, progress io.Writer) (EvalResult, error) {
-	res := EvalResult{Analyzer: sys.name, Docs: len(data.bodies), TextBytes: data.textBytes}
+	res := EvalResult{Analyzer: sys.name, Docs: len(data.bodies), TextBytes: data.textBytes, K: evalK, Drafts: data.drafts}
+	if data.drafts {
+		res.K = evalDraftK
+	}
 	dir, err := os.MkdirTemp(tempDir, "jindianzi-eval-")
 	if err != nil {
 		return res, fmt.Errorf("search: eval %s: %w", sys.name, err)
@@ -263,12 +336,18 @@ func runEval(ctx context.Context, sys evalSystem, data *evalData, tempDir string
 				return res, err
 			}
 		}
-		ids, err := idx.search(q.text, evalK)
-		if err != nil {
-			return res, fmt.Errorf("search: eval %s: query %q: %w", sys.name, q.text, err)
+		var ids []string
+		if data.drafts {
+			ids, err = idx.draft(q.text, res.K+1)
+		} else {
+			ids, err = idx.search(q.text, res.K)
 		}
-		for rank, id := range ids {
-			if id == q.doc {
+		if err != nil {
+			return res, fmt.Errorf("search: eval %s: query %q: %w", sys.name, clipRunes(q.text, 40), err)
+		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return id == q.self })
+		for rank, id := range ids[:min(len(ids), res.K)] {
+			if slices.Contains(q.docs, id) {
 				rrSum += 1 / float64(rank+1)
 				found++
 				break
@@ -339,8 +418,20 @@ func (e ourEvalIndex) index(ids, bodies []string) error {
 }
 
 func (e ourEvalIndex) search(text string, k int) ([]string, error) { return e.x.SearchIDs(text, k) }
-func (e ourEvalIndex) close() error                                { return e.x.Close() }
-func (e ourEvalIndex) bleve() bleve.Index                          { return e.x.index }
+
+func (e ourEvalIndex) draft(text string, k int) ([]string, error) {
+	res, err := e.x.Search(context.Background(), Request{Text: text, PerPage: k, PageOnly: true, Draft: true})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	return ids, nil
+}
+func (e ourEvalIndex) close() error       { return e.x.Close() }
+func (e ourEvalIndex) bleve() bleve.Index { return e.x.index }
 
 // cjkEvalSystem is the baseline: one body field analysed with Bleve's "cjk"
 // analyzer (stored, with term vectors, as a naive mapping has it), queried
@@ -398,6 +489,9 @@ func (e bleveEvalIndex) search(text string, k int) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// draft is search: the baseline has no look-up of its own.
+func (e bleveEvalIndex) draft(text string, k int) ([]string, error) { return e.search(text, k) }
 
 func (e bleveEvalIndex) close() error       { return e.idx.Close() }
 func (e bleveEvalIndex) bleve() bleve.Index { return e.idx }

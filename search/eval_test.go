@@ -3,9 +3,11 @@ package search
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -79,6 +81,75 @@ func TestEvalKeywords(t *testing.T) {
 	for i, r := range words {
 		if r.Queries != titles[i].Queries || r.MRR <= 0 || r.MRR > titles[i].MRR {
 			t.Errorf("%s: keywords %d queries mrr %.4f; titles %d queries mrr %.4f", r.Analyzer, r.Queries, r.MRR, titles[i].Queries, titles[i].MRR)
+		}
+	}
+}
+
+// evalDraftLine is the form of one line of Eval's output with Drafts.
+var evalDraftLine = regexp.MustCompile(`^analyzer=(\S+) drafts=(\d+) mrr@5=(0\.\d{4}|1\.0000) recall@5=(0\.\d{4}|1\.0000)$`)
+
+// TestEvalDrafts checks the similar-ideas measurement on the small file
+// with a letter sent twice added (the second time reworded): its two
+// rows should find each other, each with its own row left out. The
+// file's own two rows under one title (parking fees at a hospital and on
+// a shopping street) are drafts too, which share too little to find
+// each other.
+func TestEvalDrafts(t *testing.T) {
+	small, err := os.ReadFile(filepath.Join("testdata", "eval.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := string(small) + "40,人民桥下游泳池常年不开放,人民桥下面的露天游泳池去年夏天一直锁着门，池水发绿，孩子们只能去江边游野泳，很危险，希望尽快清理泳池并对市民开放。\n" +
+		"41,人民桥下游泳池常年不开放,人民桥下的露天游泳池整个夏天都没开，池子里的水都绿了，小孩跑去江里游野泳太危险，请有关部门清理泳池，按时向市民开放。\n"
+	var out bytes.Buffer
+	results, err := Eval(t.Context(), strings.NewReader(csv), &out, EvalOptions{
+		Segmenter: testSegmenter(t), Progress: testWriter{t}, TempDir: t.TempDir(), Drafts: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("output:\n%s", out.String())
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || len(results) != 2 {
+		t.Fatalf("want 2 lines and 2 results, got %q and %d", lines, len(results))
+	}
+	for i, want := range []string{EvalCJK, EvalOurs} {
+		m := evalDraftLine.FindStringSubmatch(lines[i])
+		if m == nil || m[1] != want {
+			t.Fatalf("line %q is not analyzer=%s drafts=N mrr@5=0.xxxx recall@5=0.xxxx", lines[i], want)
+		}
+		if r := results[i]; !r.Drafts || r.Queries != 4 || r.K != 5 {
+			t.Errorf("%s: %+v, want 4 drafts scored at 5", want, r)
+		}
+	}
+	// The two letters find each other first; the parking requests do not
+	// count as like each other (each must hold 15% of the other's weight).
+	if ours := results[1]; ours.Recall != 0.5 || ours.MRR != 0.5 {
+		t.Errorf("ours: mrr@5 %.4f recall@5 %.4f, want 0.5 and 0.5", ours.MRR, ours.Recall)
+	}
+	if _, err := Eval(t.Context(), strings.NewReader("title,body\n"), io.Discard, EvalOptions{Segmenter: testSegmenter(t), Drafts: 5, Keywords: 2}); err == nil {
+		t.Error("drafts and keywords together: no error")
+	}
+}
+
+// TestEvalDraftQueries checks which rows become drafts and what they seek.
+func TestEvalDraftQueries(t *testing.T) {
+	d := &evalData{
+		titles: []string{"停车", "停车", "停车", "电梯", "", "", "公厕", "公厕"},
+		bodies: []string{"医院门口停车贵", "商业街停车贵", "医院门口停车贵", "加装电梯", "无题一", "无题二", "公厕少", "公厕少"},
+	}
+	d.evalDrafts(4)
+	want := []evalQuery{
+		// Row 0 has a copy (row 2): found by any method, not counted;
+		// row 1 seeks rows 0 and 2. Rows without a title, alone under
+		// theirs or copies of each other (6 and 7) make no draft.
+		{text: "商业街停", docs: []string{"0", "2"}, self: "1"},
+	}
+	if !d.drafts || len(d.queries) != len(want) {
+		t.Fatalf("drafts %+v, want %+v", d.queries, want)
+	}
+	for i, q := range d.queries {
+		if q.text != want[i].text || q.self != want[i].self || !slices.Equal(q.docs, want[i].docs) {
+			t.Errorf("draft %d: %+v, want %+v", i, q, want[i])
 		}
 	}
 }

@@ -42,8 +42,21 @@ type Request struct {
 	// matches it looked at: a lower bound.
 	PageOnly bool
 	// Draft says Text is a resident's draft, matched "more like this":
-	// only its draftTerms most telling terms are searched for.
+	// only its draftTerms most telling terms are searched for. A draft is
+	// prose, not a query: its quotes and minus signs are punctuation, and
+	// a draft without words finds nothing.
 	Draft bool
+}
+
+// parsed returns the request's text split into its parts; a draft's
+// phrases and exclusions are words like the rest.
+func (r Request) parsed() Parsed {
+	p := ParseQuery(r.Text)
+	if r.Draft {
+		words := append([]string{p.Words}, p.Phrases...)
+		p = Parsed{Words: strings.Join(append(words, p.Excluded...), " ")}
+	}
+	return p
 }
 
 // draftTerms is how many terms of a draft a Draft search keeps (Lucene's
@@ -263,7 +276,7 @@ func (f filter) inSpan(created int64) bool {
 // and exclusions. The filters (kind, campaign, theme, region, status,
 // dates) are left to collect (builtQuery.keep).
 func (x *Index) toQuery(r Request) builtQuery {
-	p := ParseQuery(r.Text)
+	p := r.parsed()
 	var out builtQuery
 	var must []query.Query
 	if strings.TrimSpace(p.Words) != "" {
@@ -299,8 +312,11 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 	if r.Page < 1 {
 		r.Page = 1
 	}
-	text := ParseQuery(r.Text)
+	text := r.parsed()
 	empty := strings.TrimSpace(text.Words) == "" && len(text.Phrases) == 0
+	if empty && r.Draft {
+		return &Result{}, nil // nothing to be like
+	}
 	var order resultOrder
 	switch r.Sort {
 	case "", SortRelevance:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
@@ -487,46 +489,133 @@ func TestDraftSearch(t *testing.T) {
 	if n := len(ParseQuery(draft).Words); n < 3*draftTerms {
 		t.Fatalf("draft too short to test the term limit: %d bytes", n)
 	}
+	// A draft is prose: its quotes and minus signs are not query syntax,
+	// so a quoted word does not have to be in the like ideas and a word
+	// after a minus sign does not keep them out; a draft without words
+	// finds nothing rather than the newest ideas.
+	for _, tc := range []struct {
+		draft string
+		want  string // first hit; "" for none
+	}{
+		{"我家住在“老旧小区”的六楼，没有电梯，希望加装电梯，方便老人上下楼", "a1"},
+		{"楼里没有电梯 -电梯 老人上下楼很吃力，希望老旧小区加装电梯", "a1"},
+		{"“”——！-", ""},
+		{"\"\"", ""},
+	} {
+		r.Text = tc.draft
+		res := find(t, x, r)
+		got := ""
+		if len(res.Hits) > 0 {
+			got = res.Hits[0].ID
+		}
+		if got != tc.want || tc.want == "" && len(res.Hits) > 0 {
+			t.Errorf("draft %q: hits %v, want %q first", tc.draft, hitIDs(res), tc.want)
+		}
+	}
 }
 
 // TestDraftKeepsHeaviestTerms checks that a draft's search reads only its
-// heaviest terms.
+// heaviest terms, chosen by the weights a search of every term gives them,
+// over several segments and with documents deleted (which the counts must
+// leave out).
 func TestDraftKeepsHeaviestTerms(t *testing.T) {
-	x := openFindIndex(t)
+	// An index whose segments are never merged (the merge budget of
+	// bulkConfig, with writes waiting for the disk), so that each Index
+	// call stays a segment of its own and deletions stay in their segments.
+	path := filepath.Join(t.TempDir(), "index")
+	idx, err := createIndex(path, nil)
+	if err == nil {
+		err = idx.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx, err = bleve.OpenUsing(path, map[string]any{"scorchMergePlanOptions": bulkConfig()["scorchMergePlanOptions"]}); err != nil {
+		t.Fatal(err)
+	}
+	x := &Index{seg: testSegmenter(t), path: path, index: idx}
+	t.Cleanup(func() { x.Close() })
+	if err := x.Index(findDocs()...); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range findDocs()[:3] {
+		d.ID += "-copy"
+		if err := x.Index(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := x.Delete("a1-copy", "a2"); err != nil {
+		t.Fatal(err)
+	}
 	r := snapshotReader(t, x.index)
 	text := "老旧小区没有电梯，老人上下楼很困难，建议政府补贴加装电梯，夜班公交也要增加。"
-	for _, max := range []int{0, 3} {
+	open := func(max int) *bm25Searcher {
+		t.Helper()
 		q := &textQuery{text: text, fields: textFields(), boost: 1, maxTerms: max}
 		s, err := q.Searcher(context.Background(), r, x.index.Mapping(), search.SearcherOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		bm := s.(*bm25Searcher)
-		terms := map[int]bool{}
-		for _, c := range bm.all {
-			terms[c.term] = true
+		t.Cleanup(func() { s.Close() })
+		return s.(*bm25Searcher)
+	}
+	// The reference: every term opened, with its weight.
+	all := open(0)
+	if len(all.terms) < 10 {
+		t.Fatalf("no limit: %d terms searched", len(all.terms))
+	}
+	weight := map[string]float64{}
+	for ti, qt := range all.terms {
+		weight[qt.term] = all.weights[ti]
+	}
+	// The counts the choice is made on are the readers' counts.
+	r2 := r.(*scorch.IndexSnapshot)
+	deletions := false
+	for _, ss := range r2.Segments() {
+		deletions = deletions || ss.Deleted() != nil && !ss.Deleted().IsEmpty()
+	}
+	if len(r2.Segments()) < 2 || !deletions {
+		t.Fatalf("want several segments and deletions: %d segments, deletions %v", len(r2.Segments()), deletions)
+	}
+	for _, f := range textFields() {
+		counts, err := termCounts(r2, f.name, all.terms)
+		if err != nil {
+			t.Fatal(err)
 		}
-		var kept []float64
-		for ti := range terms {
-			kept = append(kept, bm.weights[ti])
-		}
-		switch {
-		case max == 0 && len(terms) < 10:
-			t.Errorf("no limit: %d terms searched", len(terms))
-		case max > 0 && len(terms) > max:
-			t.Errorf("limit %d: %d terms searched", max, len(terms))
-		case max > 0:
-			// Dropped terms weigh nothing, kept ones something.
-			for ti, w := range bm.weights {
-				if !terms[ti] && w > 0 {
-					t.Errorf("dropped term %q keeps weight %v", bm.terms[ti].term, w)
-				}
+		for ti, qt := range all.terms {
+			tfr, err := r.TermFieldReader(context.Background(), []byte(qt.term), f.name, false, false, false)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if slices.Min(kept) <= 0 {
-				t.Errorf("kept a term of no weight: %v", kept)
+			if counts[ti] != tfr.Count() {
+				t.Errorf("%s: %q counted in %d documents, %d by its reader", f.name, qt.term, counts[ti], tfr.Count())
+			}
+			tfr.Close()
+		}
+	}
+	for _, max := range []int{1, 3, 8} {
+		bm := open(max)
+		if len(bm.terms) != max {
+			t.Errorf("limit %d: %d terms searched", max, len(bm.terms))
+			continue
+		}
+		kept := map[string]bool{}
+		lightest := math.Inf(1)
+		for ti, qt := range bm.terms {
+			kept[qt.term] = true
+			if bm.weights[ti] != weight[qt.term] {
+				t.Errorf("limit %d: %q weighs %v, %v when every term is searched", max, qt.term, bm.weights[ti], weight[qt.term])
+			}
+			lightest = min(lightest, bm.weights[ti])
+		}
+		if lightest <= 0 {
+			t.Errorf("limit %d: kept a term of no weight", max)
+		}
+		for _, qt := range all.terms {
+			if !kept[qt.term] && weight[qt.term] > lightest {
+				t.Errorf("limit %d: dropped %q (weight %v), heavier than a kept term (%v)", max, qt.term, weight[qt.term], lightest)
 			}
 		}
-		s.Close()
 	}
 }
 

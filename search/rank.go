@@ -14,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // BM25 parameters of BuildQuery's ranking: the textbook values. ANALYSIS.md
@@ -319,6 +320,13 @@ type termCursor struct {
 // open creates the cursors of every query term in every field that has
 // documents, the terms' weights, and which cursors are lazy.
 func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []weightedField) error {
+	if snap, ok := r.(*scorch.IndexSnapshot); ok && s.maxTerms > 0 && len(s.terms) > s.maxTerms {
+		kept, err := heaviestTerms(ctx, snap, fields, s.terms, s.maxTerms)
+		if err != nil {
+			return err
+		}
+		s.terms = kept
+	}
 	s.weights = make([]float64, len(s.terms))
 	s.idfs = make([]float64, len(s.terms))
 	s.x = make([]float64, len(s.terms))
@@ -372,9 +380,6 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 			s.weights[ti] = float64(t.count) * s.idfs[ti]
 		}
 	}
-	if err := s.keepHeaviest(); err != nil {
-		return err
-	}
 	var total float64
 	for _, w := range s.weights {
 		total += w
@@ -414,35 +419,79 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 	return nil
 }
 
-// keepHeaviest drops all but the maxTerms heaviest terms, when maxTerms is
-// set: their weights become zero and their cursors are closed. This is how
-// "more like this" searches read a long text (Lucene's MoreLikeThis keeps
-// 25 terms): the telling terms find the like documents, and the hundreds of
-// others would only make the search slow.
-func (s *bm25Searcher) keepHeaviest() error {
-	if s.maxTerms <= 0 || len(s.terms) <= s.maxTerms {
-		return nil
+// heaviestTerms returns the max terms of greatest weight n(t)·idf(t) (the
+// idf as open computes it), in their order in terms, the first of equal
+// weights kept. This is how "more like this" searches read a long text
+// (Lucene's MoreLikeThis keeps 25 terms): the telling terms find the like
+// documents, and the hundreds of others would only make the search slow.
+// It reads each term's count
+// from the segments' dictionaries without opening a reader: a
+// 200-character draft has some 400 terms in each field, and opening a
+// TermFieldReader for every one only to close all but 32 took a fifth of a
+// similar-ideas look-up's CPU (ANALYSIS.md, "Similar ideas").
+func heaviestTerms(ctx context.Context, snap *scorch.IndexSnapshot, fields []weightedField, terms []queryTerm, max int) ([]queryTerm, error) {
+	df := make([]float64, len(terms))
+	var n float64
+	for _, f := range fields {
+		docs, _, err := lengthStats(ctx, snap, f.name)
+		if err != nil {
+			return nil, err
+		}
+		if docs == 0 {
+			continue
+		}
+		n = math.Max(n, docs)
+		counts, err := termCounts(snap, f.name, terms)
+		if err != nil {
+			return nil, err
+		}
+		for ti, c := range counts {
+			df[ti] = math.Max(df[ti], float64(c))
+		}
 	}
-	order := make([]int, len(s.terms))
+	weights := make([]float64, len(terms))
+	for ti, t := range terms {
+		if df[ti] > 0 {
+			weights[ti] = float64(t.count) * math.Log(1+(math.Max(n-df[ti], 0)+0.5)/(df[ti]+0.5))
+		}
+	}
+	order := make([]int, len(terms))
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return s.weights[order[a]] > s.weights[order[b]] })
-	for _, ti := range order[s.maxTerms:] {
-		s.weights[ti] = 0
+	sort.SliceStable(order, func(a, b int) bool { return weights[order[a]] > weights[order[b]] })
+	keep := make([]bool, len(terms))
+	for _, ti := range order[:max] {
+		keep[ti] = true
 	}
-	kept := s.all[:0]
-	var first error
-	for _, c := range s.all {
-		if s.weights[c.term] > 0 {
-			kept = append(kept, c)
-		} else if err := c.reader.Close(); err != nil && first == nil {
-			first = err
+	kept := make([]queryTerm, 0, max)
+	for ti, t := range terms {
+		if keep[ti] {
+			kept = append(kept, t)
 		}
 	}
-	clear(s.all[len(kept):])
-	s.all = kept
-	return first
+	return kept, nil
+}
+
+// termCounts returns how many documents of the snapshot hold each term in
+// field, deleted ones left out: what a TermFieldReader's Count says,
+// read from each segment's dictionary.
+func termCounts(snap *scorch.IndexSnapshot, field string, terms []queryTerm) ([]uint64, error) {
+	counts := make([]uint64, len(terms))
+	var pl segment.PostingsList
+	for _, ss := range snap.Segments() {
+		dict, err := ss.Segment().Dictionary(field)
+		if err != nil {
+			return nil, fmt.Errorf("search: dictionary of %s: %w", field, err)
+		}
+		for ti, t := range terms {
+			if pl, err = dict.PostingsList([]byte(t.term), ss.Deleted(), pl); err != nil {
+				return nil, fmt.Errorf("search: postings of %q in %s: %w", t.term, field, err)
+			}
+			counts[ti] += pl.Count()
+		}
+	}
+	return counts, nil
 }
 
 // lazyPrefix returns how many of the lightest terms (s.order) are lazy:

@@ -96,12 +96,9 @@ func TestScale(t *testing.T) {
 	page := func(text string) error { return pageN(text, 1) }
 	// similar is the submission form's look-up: a draft (the first 200
 	// characters of a body) against published ideas, five hits, no total.
-	var drafts []string
-	for i := 3; i < len(docs); i += 7 {
-		drafts = append(drafts, string([]rune(docs[i].Body)[:min(200, utf8.RuneCountInString(docs[i].Body))]))
-	}
+	drafts := scaleDrafts(docs)
 	similar := func(text string) error {
-		_, err := idx.Search(t.Context(), Request{Text: text, Kind: kindIdea, Statuses: []string{"published"}, PerPage: 5, PageOnly: true, Draft: true})
+		_, err := idx.Search(t.Context(), similarRequest(text))
 		return err
 	}
 	for _, clients := range []int{1, 8} {
@@ -162,6 +159,38 @@ func BenchmarkScaleKeywordPage(b *testing.B) {
 	for b.Loop() {
 		forgetAnswers(idx)
 		if _, err := idx.Search(b.Context(), Request{Text: keywords[i%len(keywords)], Statuses: []string{"published"}, Facets: true}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// scaleDrafts returns the drafts the scale tests give the similar-ideas
+// look-up: the first 200 characters of every seventh body, from the fourth.
+func scaleDrafts(docs []Doc) []string {
+	var drafts []string
+	for i := 3; i < len(docs); i += 7 {
+		drafts = append(drafts, string([]rune(docs[i].Body)[:min(200, utf8.RuneCountInString(docs[i].Body))]))
+	}
+	return drafts
+}
+
+// similarRequest is the submission form's look-up of a draft: published
+// ideas, five hits, no total.
+func similarRequest(draft string) Request {
+	return Request{Text: draft, Kind: kindIdea, Statuses: []string{"published"}, PerPage: 5, PageOnly: true, Draft: true}
+}
+
+// BenchmarkScaleSimilar looks up the drafts of scaleDrafts, one after
+// another, in the index TestScale built in JDZ_SCALE (skipped without
+// it), as the submission form does. An op is one draft.
+func BenchmarkScaleSimilar(b *testing.B) {
+	idx, _ := openScaleIndex(b)
+	drafts := scaleDrafts(loadMessages(b))
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if _, err := idx.Search(b.Context(), similarRequest(drafts[i%len(drafts)])); err != nil {
 			b.Fatal(err)
 		}
 		i++

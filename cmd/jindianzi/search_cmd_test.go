@@ -241,3 +241,41 @@ func TestBulkGC(t *testing.T) {
 	}
 	debug.SetGCPercent(before)
 }
+
+// TestSearchEvalCommand runs "search eval" on the search package's small
+// file, as search and as the similar-ideas measurement, and checks that
+// contradictory or missing flags are usage errors.
+func TestSearchEvalCommand(t *testing.T) {
+	file := filepath.Join("..", "..", "search", "testdata", "eval.csv")
+	data := filepath.Join(t.TempDir(), "data")
+	for _, tc := range []struct {
+		args []string
+		line *regexp.Regexp
+	}{
+		{[]string{"--file", file}, regexp.MustCompile(`^analyzer=(cjk|jindianzi) queries=29 mrr@10=[01]\.\d{4} recall@10=[01]\.\d{4}$`)},
+		{[]string{"--file", file, "--drafts", "200"}, regexp.MustCompile(`^analyzer=(cjk|jindianzi) drafts=2 mrr@5=[01]\.\d{4} recall@5=[01]\.\d{4}$`)},
+	} {
+		res := runCLI(t, "", append([]string{"search", "eval", "--data", data}, tc.args...)...)
+		if res.code != 0 {
+			t.Fatalf("search eval %v: exit %d: %s", tc.args, res.code, res.stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[1], "analyzer=jindianzi ") {
+			t.Fatalf("search eval %v printed %q, want two lines, ours last", tc.args, res.stdout)
+		}
+		for _, l := range lines {
+			if !tc.line.MatchString(l) {
+				t.Errorf("search eval %v: line %q is not of the form %s", tc.args, l, tc.line)
+			}
+		}
+	}
+	for _, args := range [][]string{
+		{"--file", file, "--drafts", "200", "--keywords", "2"},
+		{"--file", file, "--drafts", "-1"},
+		{"--drafts", "200"},
+	} {
+		if res := runCLI(t, "", append([]string{"search", "eval", "--data", data}, args...)...); res.code != 2 {
+			t.Errorf("search eval %v: exit %d, want 2 (usage): %s", args, res.code, res.stderr)
+		}
+	}
+}
