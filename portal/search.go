@@ -366,31 +366,23 @@ func (h *handler) searchHTML(c *fiber.Ctx) error {
 	return h.render(c, "search", "搜索", p)
 }
 
-// draftAsWords blanks out what search.ParseQuery reads as syntax: quotes
-// (Chinese corner brackets too) and minus signs.
-var draftAsWords = strings.NewReplacer("\"", " ", "“", " ", "”", " ", "「", " ", "」", " ", "『", " ", "』", " ", "-", " ", "－", " ")
-
 // minDraftRunes is how many letters, digits or Chinese characters a draft
 // needs before similar ideas are looked for.
 const minDraftRunes = 4
 
-// draftQuery is what a draft is searched as: quotes and minus signs a
-// resident typed are text, not query syntax (draftAsWords), and runs of
-// spaces are one. ok is false when fewer than minDraftRunes letters, digits
-// or Chinese characters would be searched for: a query without words
-// lists the newest ideas, which are not similar to anything.
-func draftQuery(text string) (q string, ok bool) {
-	q = strings.Join(strings.Fields(draftAsWords.Replace(text)), " ")
-	// Counted on what the index parses (it reads only the start of a long
-	// text), so that the check and the search agree.
-	p := search.ParseQuery(q)
+// longEnoughDraft reports whether a draft holds minDraftRunes letters,
+// digits or Chinese characters. Its quotes and minus signs are
+// punctuation, not query syntax (search.Request.Draft).
+func longEnoughDraft(text string) bool {
 	n := 0
-	for _, r := range p.Words {
+	for _, r := range text {
 		if unicode.IsLetter(r) || unicode.IsNumber(r) {
-			n++
+			if n++; n >= minDraftRunes {
+				return true
+			}
 		}
 	}
-	return q, n >= minDraftRunes && len(p.Phrases) == 0
+	return false
 }
 
 // apiSimilar is GET /api/v1/ideas/similar?text=…&campaign=…: up to 5
@@ -407,11 +399,10 @@ func (h *handler) apiSimilar(c *fiber.Ctx) error {
 		text = string([]rune(text)[:maxSearchText])
 	}
 	out := []fiber.Map{}
-	q, ok := draftQuery(text)
-	if h.index == nil || !ok {
+	if h.index == nil || !longEnoughDraft(text) {
 		return c.JSON(fiber.Map{"ideas": out})
 	}
-	res, err := h.index.Search(c.UserContext(), search.Request{Text: q,
+	res, err := h.index.Search(c.UserContext(), search.Request{Text: text,
 		Kind: searchdocs.EntityIdea, Campaign: c.Query("campaign"), Statuses: publicStatusNames(), PerPage: 5, PageOnly: true, Draft: true})
 	if err != nil {
 		return err

@@ -48,15 +48,37 @@ type Request struct {
 	Draft bool
 }
 
-// parsed returns the request's text split into its parts; a draft's
-// phrases and exclusions are words like the rest.
+// parsed returns the request's text split into its parts; a draft is
+// all words (draftWords).
 func (r Request) parsed() Parsed {
-	p := ParseQuery(r.Text)
 	if r.Draft {
-		words := append([]string{p.Words}, p.Phrases...)
-		p = Parsed{Words: strings.Join(append(words, p.Excluded...), " ")}
+		return Parsed{Words: draftWords(r.Text)}
 	}
-	return p
+	return ParseQuery(r.Text)
+}
+
+// draftWords is a draft as it is searched: all words, its quotes and
+// minus signs punctuation like the rest, and every run of more than two
+// marks (punctuation, spaces, control characters, invalid UTF-8) cut to
+// its first two. Shorter runs stay as they are, and jieba cuts the words
+// beside them the same (TestDraftWords); but the query is clipped to its
+// first maxQueryRunes characters, which now hold words even when a draft
+// begins with a row of dashes.
+func draftWords(text string) string {
+	var b strings.Builder
+	b.Grow(len(text))
+	marks := 0 // the marks just before r
+	for _, r := range text {
+		if unicode.IsPunct(r) || unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
+			marks++
+		} else {
+			marks = 0
+		}
+		if marks <= 2 {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // draftTerms is how many terms of a draft a Draft search keeps (Lucene's

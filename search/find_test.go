@@ -827,3 +827,55 @@ func TestFilterSpan(t *testing.T) {
 		}
 	}
 }
+
+// TestDraftWords checks what a draft is searched as: long runs of marks
+// cut to two, so that words follow within the query's clip, and the same
+// terms as the draft itself (the small file's bodies, and the first 200
+// characters of every message when ../shared is there).
+func TestDraftWords(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{strings.Repeat("-", 600) + "老旧小区没有电梯", "--老旧小区没有电梯"},
+		{strings.Repeat("“”", 300) + "电梯", "“”电梯"},
+		{"建“军大医院”　并遭业主抵制。）", "建“军大医院”　并遭业主抵制。）"},
+		{"电梯！！！\n\n\n加装 -电梯 \"老旧\"", "电梯！！加装 -电梯 \"老旧\""},
+		{"\xff\xfe\xfd电梯", "\uFFFD\uFFFD电梯"}, // invalid bytes: replacement characters
+		{"", ""},
+	} {
+		if got := draftWords(tc.in); got != tc.want {
+			t.Errorf("draftWords(%.20q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := draftWords(strings.Repeat("-", 600) + "老旧小区没有电梯"); !hasWordRune(clipQuery(got)) {
+		t.Errorf("no word within the clip of %q", got)
+	}
+
+	var texts []string
+	f, err := os.Open(filepath.Join("testdata", "eval.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := readEvalCSV(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts = append(texts, data.bodies...)
+	if f, err := os.Open(messagesCSV); err == nil {
+		if data, err := readEvalCSV(f); err == nil {
+			for _, b := range data.bodies {
+				texts = append(texts, string([]rune(b)[:min(200, utf8.RuneCountInString(b))]))
+			}
+		}
+		f.Close()
+	}
+	cut, err := newTextCutter(testSegmenter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range texts {
+		if a, b := cut.queryTerms(text, true), cut.queryTerms(draftWords(text), true); !slices.Equal(a, b) {
+			t.Errorf("%.30q…: terms %v, as a draft %v", text, a, b)
+		}
+	}
+	t.Logf("%d texts cut the same as drafts", len(texts))
+}
