@@ -784,6 +784,17 @@ func FuzzSearch(f *testing.F) {
 				t.Errorf("Search(%.40q): status facet %q", text, fc.Term)
 			}
 		}
+		// The same text as a draft for the similar-ideas look-up: at most
+		// five published ideas, each scored, never the newest unscored.
+		res, err = x.Search(context.Background(), Request{Text: text, Statuses: []string{"published"}, PerPage: 5, PageOnly: true, Draft: true})
+		if err != nil {
+			t.Fatalf("draft %.40q: %v", text, err)
+		}
+		for _, h := range res.Hits {
+			if h.ID == "a4" || h.Score <= 0 || len(res.Hits) > 5 {
+				t.Errorf("draft %.40q: hits %+v", text, res.Hits)
+			}
+		}
 		if snippet, spans := Highlight(x.seg, "老旧小区没有电梯，老人上下楼很困难。", text, 10); !utf8.ValidString(snippet) {
 			t.Errorf("Highlight for %.40q: %q %v", text, snippet, spans)
 		}
