@@ -12,6 +12,16 @@ import (
 	"testing"
 )
 
+// readEvalFile reads an Eval CSV file.
+func readEvalFile(path string) (*evalData, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readEvalCSV(f)
+}
+
 // evalLine is the form of one line of Eval's output.
 var evalLine = regexp.MustCompile(`^analyzer=(\S+) queries=(\d+) mrr@10=(0\.\d{4}|1\.0000) recall@10=(0\.\d{4}|1\.0000)$`)
 

@@ -193,12 +193,7 @@ func TestEvalVariants(t *testing.T) {
 		t.Skip("set JDZ_EVAL_VARIANTS to a CSV with body and title columns")
 	}
 	testSegmenter(t)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := readEvalCSV(f)
-	f.Close()
+	data, err := readEvalFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

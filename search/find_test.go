@@ -860,24 +860,15 @@ func TestDraftWords(t *testing.T) {
 		t.Errorf("no word within the clip of %q", got)
 	}
 
-	var texts []string
-	f, err := os.Open(filepath.Join("testdata", "eval.csv"))
+	data, err := readEvalFile(filepath.Join("testdata", "eval.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := readEvalCSV(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	texts = append(texts, data.bodies...)
-	if f, err := os.Open(messagesCSV); err == nil {
-		if data, err := readEvalCSV(f); err == nil {
-			for _, b := range data.bodies {
-				texts = append(texts, string([]rune(b)[:min(200, utf8.RuneCountInString(b))]))
-			}
+	texts := data.bodies
+	if data, err := readEvalFile(messagesCSV); err == nil {
+		for _, b := range data.bodies {
+			texts = append(texts, string([]rune(b)[:min(200, utf8.RuneCountInString(b))]))
 		}
-		f.Close()
 	}
 	cut, err := newTextCutter(testSegmenter(t))
 	if err != nil {

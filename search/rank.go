@@ -376,7 +376,7 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 	}
 	for ti, t := range s.terms {
 		if df[ti] > 0 {
-			s.idfs[ti] = math.Log(1 + (max(n-df[ti], 0)+0.5)/(df[ti]+0.5))
+			s.idfs[ti] = idf(n, df[ti])
 			s.weights[ti] = float64(t.count) * s.idfs[ti]
 		}
 	}
@@ -419,17 +419,23 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 	return nil
 }
 
-// heaviestTerms returns the max terms of greatest weight n(t)·idf(t) (the
-// idf as open computes it), in their order in terms, the first of equal
-// weights kept. This is how "more like this" searches read a long text
-// (Lucene's MoreLikeThis keeps 25 terms): the telling terms find the like
-// documents, and the hundreds of others would only make the search slow.
-// It reads each term's count
-// from the segments' dictionaries without opening a reader: a
-// 200-character draft has some 400 terms in each field, and opening a
-// TermFieldReader for every one only to close all but 32 took a fifth of a
-// similar-ideas look-up's CPU (ANALYSIS.md, "Similar ideas").
-func heaviestTerms(ctx context.Context, snap *scorch.IndexSnapshot, fields []weightedField, terms []queryTerm, max int) ([]queryTerm, error) {
+// idf is BM25's inverse document frequency of a term in df of n
+// documents: ln(1 + (n − df + 0.5)/(df + 0.5)).
+func idf(n, df float64) float64 {
+	return math.Log(1 + (max(n-df, 0)+0.5)/(df+0.5))
+}
+
+// heaviestTerms returns the limit terms of greatest weight n(t)·idf(t), with
+// the document counts open uses, in their order in terms, the first of
+// equal weights kept. This is how "more like this" searches read a long
+// text (Lucene's MoreLikeThis keeps 25 terms): the telling terms find the
+// like documents, and the hundreds of others would only make the search
+// slow. It reads each term's count from the segments' dictionaries without
+// opening a reader: a 200-character draft has some 400 terms in each
+// field, and opening a TermFieldReader for every one only to close all but
+// 32 took a fifth of a similar-ideas look-up's CPU (ANALYSIS.md, "Similar
+// ideas").
+func heaviestTerms(ctx context.Context, snap *scorch.IndexSnapshot, fields []weightedField, terms []queryTerm, limit int) ([]queryTerm, error) {
 	df := make([]float64, len(terms))
 	var n float64
 	for _, f := range fields {
@@ -440,19 +446,19 @@ func heaviestTerms(ctx context.Context, snap *scorch.IndexSnapshot, fields []wei
 		if docs == 0 {
 			continue
 		}
-		n = math.Max(n, docs)
+		n = max(n, docs)
 		counts, err := termCounts(snap, f.name, terms)
 		if err != nil {
 			return nil, err
 		}
 		for ti, c := range counts {
-			df[ti] = math.Max(df[ti], float64(c))
+			df[ti] = max(df[ti], float64(c))
 		}
 	}
 	weights := make([]float64, len(terms))
 	for ti, t := range terms {
 		if df[ti] > 0 {
-			weights[ti] = float64(t.count) * math.Log(1+(math.Max(n-df[ti], 0)+0.5)/(df[ti]+0.5))
+			weights[ti] = float64(t.count) * idf(n, df[ti])
 		}
 	}
 	order := make([]int, len(terms))
@@ -461,10 +467,10 @@ func heaviestTerms(ctx context.Context, snap *scorch.IndexSnapshot, fields []wei
 	}
 	sort.SliceStable(order, func(a, b int) bool { return weights[order[a]] > weights[order[b]] })
 	keep := make([]bool, len(terms))
-	for _, ti := range order[:max] {
+	for _, ti := range order[:limit] {
 		keep[ti] = true
 	}
-	kept := make([]queryTerm, 0, max)
+	kept := make([]queryTerm, 0, limit)
 	for ti, t := range terms {
 		if keep[ti] {
 			kept = append(kept, t)
