@@ -424,11 +424,7 @@ func (e ourEvalIndex) draft(text string, k int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(res.Hits))
-	for i, h := range res.Hits {
-		ids[i] = h.ID
-	}
-	return ids, nil
+	return res.ids(), nil
 }
 func (e ourEvalIndex) close() error       { return e.x.Close() }
 func (e ourEvalIndex) bleve() bleve.Index { return e.x.index }

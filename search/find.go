@@ -118,6 +118,15 @@ type Result struct {
 	Facets map[string][]FacetCount
 }
 
+// ids returns the ids of the page's hits, in order.
+func (r *Result) ids() []string {
+	ids := make([]string, len(r.Hits))
+	for i, h := range r.Hits {
+		ids[i] = h.ID
+	}
+	return ids
+}
+
 // Parsed is a resident's query split into its parts.
 type Parsed struct {
 	Words    string   // everything that is neither a phrase nor excluded

@@ -263,10 +263,7 @@ func (x *Index) SearchIDs(text string, limit int) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		ids = make([]string, 0, len(res.Hits))
-		for _, hit := range res.Hits {
-			ids = append(ids, hit.ID)
-		}
+		ids = res.ids()
 		return nil
 	})
 	if err != nil {
