@@ -103,6 +103,9 @@ func (r EvalResult) String() string {
 //
 //	analyzer=jindianzi drafts=N mrr@5=0.xxxx recall@5=0.xxxx
 func Eval(ctx context.Context, r io.Reader, out io.Writer, opts EvalOptions) ([]EvalResult, error) {
+	if opts.Drafts > 0 && opts.Keywords > 0 {
+		return nil, errors.New("search: eval: drafts and keywords are two measurements; choose one")
+	}
 	seg := opts.Segmenter
 	if seg == nil {
 		seg = currentSegmenter()
@@ -118,9 +121,6 @@ func Eval(ctx context.Context, r io.Reader, out io.Writer, opts EvalOptions) ([]
 	data, err := readEvalCSV(r)
 	if err != nil {
 		return nil, err
-	}
-	if opts.Drafts > 0 && opts.Keywords > 0 {
-		return nil, errors.New("search: eval: drafts and keywords are two measurements; choose one")
 	}
 	if opts.Drafts > 0 {
 		data.evalDrafts(opts.Drafts)

@@ -168,11 +168,7 @@ func TestFoldOffsetsProperty(t *testing.T) {
 		"ﬁ", "\u3099", "か", "㈱", "①", "é", "É", "Ⅻ", "\U00020000", "\uF900", "\u00AD", "e", "ｶ", "ﾞ", "。", "、", "《", "〶", "\u302A", "〸"}
 	rng := rand.New(rand.NewSource(1))
 	for n := 0; n < 20000; n++ {
-		var b strings.Builder
-		for k := rng.Intn(10); k >= 0; k-- {
-			b.WriteString(alphabet[rng.Intn(len(alphabet))])
-		}
-		s := b.String()
+		s := randomMix(rng, alphabet, 10)
 		got, fm := foldText(s)
 		if !utf8.ValidString(got) || got != referenceFold(s) {
 			t.Fatalf("foldText(%q) = %q", s, got)
@@ -270,11 +266,7 @@ func TestFoldMatchesDefinition(t *testing.T) {
 		"\u00a0", "“", "”", "‘", "’", "—", "…", "\u0301", "\u0308", "\u302A", "\u3099", "か", "é", "ﬁ", "①", "㎡", "\U00020000"}
 	rng := rand.New(rand.NewSource(2))
 	for n := 0; n < 50000; n++ {
-		var b strings.Builder
-		for k := rng.Intn(8); k >= 0; k-- {
-			b.WriteString(alphabet[rng.Intn(len(alphabet))])
-		}
-		s := b.String()
+		s := randomMix(rng, alphabet, 8)
 		if got, want := Fold(s), referenceFold(s); got != want {
 			t.Fatalf("Fold(%q) = %q, want %q", s, got, want)
 		}
@@ -286,4 +278,13 @@ func TestFoldMatchesDefinition(t *testing.T) {
 			}
 		}
 	})
+}
+
+// randomMix strings together 1 to most pieces of alphabet, chosen by rng.
+func randomMix(rng *rand.Rand, alphabet []string, most int) string {
+	var b strings.Builder
+	for k := rng.Intn(most); k >= 0; k-- {
+		b.WriteString(alphabet[rng.Intn(len(alphabet))])
+	}
+	return b.String()
 }
