@@ -519,34 +519,7 @@ func TestDraftSearch(t *testing.T) {
 // over several segments and with documents deleted (which the counts must
 // leave out).
 func TestDraftKeepsHeaviestTerms(t *testing.T) {
-	// An index whose segments are never merged (the merge budget of
-	// bulkConfig, with writes waiting for the disk), so that each Index
-	// call stays a segment of its own and deletions stay in their segments.
-	path := filepath.Join(t.TempDir(), "index")
-	idx, err := createIndex(path, nil)
-	if err == nil {
-		err = idx.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if idx, err = bleve.OpenUsing(path, map[string]any{"scorchMergePlanOptions": bulkConfig()["scorchMergePlanOptions"]}); err != nil {
-		t.Fatal(err)
-	}
-	x := &Index{seg: testSegmenter(t), path: path, index: idx}
-	t.Cleanup(func() { x.Close() })
-	if err := x.Index(findDocs()...); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range findDocs()[:3] {
-		d.ID += "-copy"
-		if err := x.Index(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := x.Delete("a1-copy", "a2"); err != nil {
-		t.Fatal(err)
-	}
+	x := unmergedIndex(t)
 	r := snapshotReader(t, x.index)
 	text := "老旧小区没有电梯，老人上下楼很困难，建议政府补贴加装电梯，夜班公交也要增加。"
 	open := func(max int) *bm25Searcher {
@@ -570,13 +543,6 @@ func TestDraftKeepsHeaviestTerms(t *testing.T) {
 	}
 	// The counts the choice is made on are the readers' counts.
 	r2 := r.(*scorch.IndexSnapshot)
-	deletions := false
-	for _, ss := range r2.Segments() {
-		deletions = deletions || ss.Deleted() != nil && !ss.Deleted().IsEmpty()
-	}
-	if len(r2.Segments()) < 2 || !deletions {
-		t.Fatalf("want several segments and deletions: %d segments, deletions %v", len(r2.Segments()), deletions)
-	}
 	for _, f := range textFields() {
 		counts, err := termCounts(r2, f.name, all.terms)
 		if err != nil {
@@ -880,4 +846,47 @@ func TestDraftWords(t *testing.T) {
 		}
 	}
 	t.Logf("%d texts cut the same as drafts", len(texts))
+}
+
+// unmergedIndex returns an index of findDocs and copies of three of them
+// whose segments are never merged (the merge budget of bulkConfig, with
+// writes waiting for the disk), so that each Index call stays a segment of
+// its own and deletions (a copy and an original) stay in their segments.
+func unmergedIndex(t *testing.T) *Index {
+	t.Helper()
+	seg := testSegmenter(t)
+	path := filepath.Join(t.TempDir(), "index")
+	idx, err := createIndex(path, nil)
+	if err == nil {
+		err = idx.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx, err = bleve.OpenUsing(path, map[string]any{"scorchMergePlanOptions": bulkConfig()["scorchMergePlanOptions"]}); err != nil {
+		t.Fatal(err)
+	}
+	x := &Index{seg: seg, path: path, index: idx}
+	t.Cleanup(func() { x.Close() })
+	if err := x.Index(findDocs()...); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range findDocs()[:3] {
+		d.ID += "-copy"
+		if err := x.Index(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := x.Delete("a1-copy", "a2"); err != nil {
+		t.Fatal(err)
+	}
+	snap := snapshotReader(t, x.index).(*scorch.IndexSnapshot)
+	deletions := false
+	for _, ss := range snap.Segments() {
+		deletions = deletions || ss.Deleted() != nil && !ss.Deleted().IsEmpty()
+	}
+	if len(snap.Segments()) < 2 || !deletions {
+		t.Fatalf("want several segments and deletions: %d segments, deletions %v", len(snap.Segments()), deletions)
+	}
+	return x
 }

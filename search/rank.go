@@ -80,8 +80,10 @@ func (q *textQuery) Boost() float64 { return q.boost }
 
 // Searcher implements query.Query.
 func (q *textQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
-	if _, ok := r.(*scorch.IndexSnapshot); !ok {
-		// The searcher orders documents by scorch's document numbers.
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		// The searcher reads scorch's segments and orders documents by
+		// its document numbers.
 		return nil, fmt.Errorf("search: text query needs a scorch index, not %T", r)
 	}
 	cutter, err := cutterFor(m)
@@ -99,8 +101,7 @@ func (q *textQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping
 	if s.boost == 0 {
 		s.boost = 1
 	}
-	if err := s.open(ctx, r, q.fields); err != nil {
-		s.Close()
+	if err := s.open(ctx, snap, q.fields); err != nil {
 		return nil, err
 	}
 	if q.opened != nil {
@@ -256,7 +257,6 @@ type bm25Searcher struct {
 	noScore  bool
 
 	// Scratch for the document being scored.
-	id      index.IndexInternalID
 	x       []float64 // per term: the weighted, length-normalised frequency
 	touched []int     // terms with x > 0
 
@@ -303,24 +303,10 @@ const (
 	shortQueryCoverage = 0.25
 )
 
-// termCursor walks the postings of one term in one field.
-type termCursor struct {
-	reader index.TermFieldReader
-	doc    index.TermFieldDoc
-	cur    *index.TermFieldDoc // nil once exhausted
-	term   int                 // index into bm25Searcher.terms
-	field  int                 // index into the query's fields
-	lazy   bool                // moved only to documents other terms propose
-	fresh  bool                // lazy and not yet moved to a first posting
-	num    uint64              // cur's document number (see docNum)
-	// x contribution = weight·tf / (lenConst + lenCoef·length)
-	weight, lenConst, lenCoef float64
-}
-
 // open creates the cursors of every query term in every field that has
 // documents, the terms' weights, and which cursors are lazy.
-func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []weightedField) error {
-	if snap, ok := r.(*scorch.IndexSnapshot); ok && s.maxTerms > 0 && len(s.terms) > s.maxTerms {
+func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fields []weightedField) error {
+	if s.maxTerms > 0 && len(s.terms) > s.maxTerms {
 		kept, err := heaviestTerms(ctx, snap, fields, s.terms, s.maxTerms)
 		if err != nil {
 			return err
@@ -334,8 +320,9 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 	s.seen = make([]int, len(fields))
 	df := make([]float64, len(s.terms))
 	var n float64
+	offsets := segmentOffsets(snap)
 	for fi, f := range fields {
-		docs, avgLen, err := lengthStats(ctx, r, f.name)
+		docs, avgLen, err := lengthStats(ctx, snap, f.name)
 		if err != nil {
 			return err
 		}
@@ -345,32 +332,22 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 		n = max(n, docs)
 		first := len(s.all)
 		for ti, t := range s.terms {
-			tfr, err := r.TermFieldReader(ctx, []byte(t.term), f.name, true, true, false)
+			c, err := openTermCursor(snap, offsets, f.name, t.term)
 			if err != nil {
 				return err
 			}
-			count := tfr.Count()
-			if count == 0 {
-				tfr.Close()
+			if c.count == 0 {
 				if s.requireAll {
 					// The field cannot hold every term.
-					for _, c := range s.all[first:] {
-						c.reader.Close()
-					}
 					s.all = s.all[:first]
 					break
 				}
 				continue
 			}
-			s.all = append(s.all, &termCursor{
-				reader:   tfr,
-				term:     ti,
-				field:    fi,
-				weight:   f.weight,
-				lenConst: 1 - bm25B,
-				lenCoef:  bm25B / avgLen,
-			})
-			df[ti] = max(df[ti], float64(count))
+			c.term, c.field = ti, fi
+			c.weight, c.lenConst, c.lenCoef = f.weight, 1-bm25B, bm25B/avgLen
+			s.all = append(s.all, c)
+			df[ti] = max(df[ti], float64(c.count))
 		}
 		s.need[fi] = len(s.all) - first
 	}
@@ -402,12 +379,11 @@ func (s *bm25Searcher) open(ctx context.Context, r index.IndexReader, fields []w
 		s.lazySum += s.weights[ti]
 	}
 	for _, c := range s.all {
-		s.count += c.reader.Count()
+		s.count += c.count
 		if lazy[c.term] {
-			// Before its first posting: moved on demand.
-			c.lazy, c.fresh = true, true
+			// Left before its first posting: moved on demand.
+			c.lazy = true
 			s.lazy = append(s.lazy, c)
-			c.cur = &c.doc
 			continue
 		}
 		if err := c.next(); err != nil {
@@ -565,33 +541,6 @@ func (s *bm25Searcher) SetThreshold(theta float64) {
 	s.init()
 }
 
-// next moves c to its next posting.
-func (c *termCursor) next() error {
-	var err error
-	c.cur, err = c.reader.Next(&c.doc)
-	if c.cur != nil {
-		c.num = docNum(c.cur.ID)
-	}
-	return err
-}
-
-// advance moves c to its first posting at or after id.
-func (c *termCursor) advance(id index.IndexInternalID) error {
-	var err error
-	c.cur, err = c.reader.Advance(id, &c.doc)
-	if c.cur != nil {
-		c.num = docNum(c.cur.ID)
-	}
-	return err
-}
-
-// x is c's contribution to its term's weighted frequency in the current
-// document. The norm Bleve stores is 1/√length.
-func (c *termCursor) x() float64 {
-	length := 1 / (c.cur.Norm * c.cur.Norm)
-	return c.weight * float64(c.cur.Freq) / (c.lenConst + c.lenCoef*length)
-}
-
 // docNum returns the document number in a scorch internal id (8 bytes,
 // big-endian), which orders documents the way the index does.
 func docNum(id index.IndexInternalID) uint64 {
@@ -602,7 +551,7 @@ func docNum(id index.IndexInternalID) uint64 {
 func (s *bm25Searcher) init() {
 	s.heap = s.heap[:0]
 	for _, c := range s.all {
-		if c.cur != nil && !c.lazy {
+		if !c.done && !c.lazy {
 			s.heap = append(s.heap, c)
 		}
 	}
@@ -649,7 +598,6 @@ func (s *bm25Searcher) add(c *termCursor) {
 func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
 	for len(s.heap) > 0 {
 		num := s.heap[0].num
-		s.id = append(s.id[:0], s.heap[0].cur.ID...)
 		clear(s.seen)
 		for len(s.heap) > 0 && s.heap[0].num == num {
 			c := s.heap[0]
@@ -657,7 +605,7 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 			if err := c.next(); err != nil {
 				return nil, err
 			}
-			if c.cur == nil {
+			if c.done {
 				last := len(s.heap) - 1
 				s.heap[0] = s.heap[last]
 				s.heap = s.heap[:last]
@@ -687,13 +635,15 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 			hit := false
 			for ; i < len(s.lazy) && s.lazy[i].term == term; i++ {
 				c := s.lazy[i]
-				if c.cur != nil && (c.fresh || c.num < num) {
-					c.fresh = false
-					if err := c.advance(s.id); err != nil {
+				if c.done {
+					continue
+				}
+				if c.fresh || c.num < num {
+					if err := c.advance(num); err != nil {
 						return nil, err
 					}
 				}
-				if c.cur != nil && c.num == num {
+				if !c.done && c.num == num {
 					hit = true
 					s.add(c)
 				}
@@ -716,7 +666,7 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 			continue
 		}
 		dm := ctx.DocumentMatchPool.Get()
-		dm.IndexInternalID = append(dm.IndexInternalID[:0], s.id...)
+		dm.IndexInternalID = binary.BigEndian.AppendUint64(dm.IndexInternalID[:0], num)
 		if !s.noScore {
 			dm.Score = s.boost * score
 			if s.explain {
@@ -791,7 +741,7 @@ func (s *bm25Searcher) Advance(ctx *search.SearchContext, id index.IndexInternal
 	target := docNum(id)
 	for _, c := range s.heap {
 		if c.num < target {
-			if err := c.advance(id); err != nil {
+			if err := c.advance(target); err != nil {
 				return nil, err
 			}
 		}
@@ -800,16 +750,11 @@ func (s *bm25Searcher) Advance(ctx *search.SearchContext, id index.IndexInternal
 	return s.Next(ctx)
 }
 
-// Close implements search.Searcher.
+// Close implements search.Searcher. The cursors read the snapshot's
+// segments, which hold nothing for them to release.
 func (s *bm25Searcher) Close() error {
-	var first error
-	for _, c := range s.all {
-		if err := c.reader.Close(); err != nil && first == nil {
-			first = err
-		}
-	}
 	s.all, s.heap, s.lazy = nil, nil, nil
-	return first
+	return nil
 }
 
 // Weight implements search.Searcher. BM25 scores are not normalised by
