@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -98,6 +99,7 @@ func TestServeScale(t *testing.T) {
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	load := func(name string, clients int, urls []string) {
 		cpu := serverCPU(t, p.cmd.Process.Pid)
+		logged := len(p.stderr.String())
 		r := latency.Run(clients, urls, func(u string) error {
 			resp, err := hc.Get(u)
 			if err != nil {
@@ -117,7 +119,17 @@ func TestServeScale(t *testing.T) {
 		}
 		// r.CPU is this test's (the clients'); the server's is read
 		// from /proc.
-		t.Logf("%s, %v; server CPU %v a request", name, r, ((serverCPU(t, p.cmd.Process.Pid) - cpu) / time.Duration(max(1, len(r.Each)))).Round(10*time.Microsecond))
+		cpuEach := ((serverCPU(t, p.cmd.Process.Pid) - cpu) / time.Duration(max(1, len(r.Each)))).Round(10 * time.Microsecond)
+		// The server's own time for each request (the access log's ms,
+		// from reading the request to the answer, compressed): what is
+		// left of the clients' times is the load generator and the
+		// network on the same two cores.
+		in := latency.Report{Each: handlerTimes(p.stderr.String()[logged:])}
+		t.Logf("%s, %v; server CPU %v a request; in the server p50 %v p95 %v", name, r, cpuEach,
+			in.Percentile(50).Round(10*time.Microsecond), in.Percentile(95).Round(10*time.Microsecond))
+		if len(in.Each) != len(r.Each) {
+			t.Errorf("%s: %d requests in the access log, %d made", name, len(in.Each), len(r.Each))
+		}
 	}
 	// Each pass's queries end in a different number of "。", which the
 	// analysis drops: the search is the same, but no pass finds another's
@@ -216,6 +228,27 @@ func writeScaleCSV(t *testing.T, path string, rows []message) {
 	}
 }
 
+// handlerTimes returns, shortest first, the time each API request in log
+// (serve's access log lines, "msg=http … ms=…") took in the server.
+func handlerTimes(log string) []time.Duration {
+	var out []time.Duration
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, " msg=http ") || !strings.Contains(line, " path=/api/v1/") {
+			continue
+		}
+		_, ms, ok := strings.Cut(line, " ms=")
+		if !ok {
+			continue
+		}
+		ms, _, _ = strings.Cut(ms, " ")
+		if v, err := strconv.ParseFloat(ms, 64); err == nil {
+			out = append(out, time.Duration(v*float64(time.Millisecond)))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // serverCPU returns the CPU time (user and system) process pid has used,
 // from /proc/pid/stat, whose times are in clock ticks of 1/100 s on Linux.
 func serverCPU(t *testing.T, pid int) time.Duration {
@@ -290,4 +323,17 @@ func reindexScale(t *testing.T, dir string, common []string) {
 	t.Logf("reindex: %s; CPU %v, peak memory %d MB; index %d MB = %.2f× the %d MB of title and body text",
 		strings.TrimSpace(lastLine(string(out))), cpu.Round(100*time.Millisecond), peak>>20, size>>20,
 		float64(size)/float64(text), text>>20)
+}
+
+func TestHandlerTimes(t *testing.T) {
+	log := `time=2026-11-26T06:33:06.982Z level=INFO msg=http method=GET path=/healthz status=200 ms=0.967 bytes=193 ip=127.0.0.1
+time=2026-11-26T06:33:07.114Z level=INFO msg=http method=GET path=/api/v1/search status=200 ms=114.057 bytes=1116 ip=127.0.0.1
+time=2026-11-26T06:33:07.120Z level=INFO msg=http method=GET path=/api/v1/ideas/similar status=200 ms=2.5 bytes=99 ip=127.0.0.1
+time=2026-11-26T06:33:07.130Z level=WARN msg="search: slow" path=/api/v1/search ms=9
+`
+	got := handlerTimes(log)
+	want := []time.Duration{2500 * time.Microsecond, 114057 * time.Microsecond}
+	if !slices.Equal(got, want) {
+		t.Errorf("handlerTimes = %v, want %v", got, want)
+	}
 }
