@@ -83,24 +83,10 @@ func (c *termCursor) set(s *termSegment, p segment.Posting) {
 }
 
 // next moves c to its next posting.
-func (c *termCursor) next() error {
-	for ; c.seg < len(c.segs); c.seg++ {
-		s := &c.segs[c.seg]
-		p, err := s.it.Next()
-		if err != nil {
-			return err
-		}
-		if p != nil {
-			c.set(s, p)
-			return nil
-		}
-	}
-	c.done = true
-	return nil
-}
+func (c *termCursor) next() error { return c.advance(0) }
 
-// advance moves c to its first posting at or after document num, which
-// must be after its current posting.
+// advance moves c past its current posting to the first at or after
+// document num: with 0, to the next posting.
 func (c *termCursor) advance(num uint64) error {
 	for ; c.seg < len(c.segs); c.seg++ {
 		s := &c.segs[c.seg]
