@@ -407,8 +407,8 @@ func idf(n, df float64) float64 {
 // text (Lucene's MoreLikeThis keeps 25 terms): the telling terms find the
 // like documents, and the hundreds of others would only make the search
 // slow. It reads each term's count from the segments' dictionaries without
-// opening a reader: a 200-character draft has some 400 terms in each
-// field, and opening a TermFieldReader for every one only to close all but
+// making a cursor of it: a 200-character draft has some 400 terms in each
+// field, and opening a postings reader for every one only to close all but
 // 32 took a fifth of a similar-ideas look-up's CPU (ANALYSIS.md, "Similar
 // ideas").
 func heaviestTerms(ctx context.Context, snap *scorch.IndexSnapshot, fields []weightedField, terms []queryTerm, limit int) ([]queryTerm, error) {
