@@ -68,6 +68,24 @@ func Run[T any](clients int, items []T, do func(T) error) Report {
 	return r
 }
 
+// Merge returns the reports of runs made one after another as one: every
+// call's duration, the runs' wall and CPU times added up, and the clients
+// of the first.
+func Merge(rs ...Report) Report {
+	var m Report
+	for i, r := range rs {
+		if i == 0 {
+			m.Clients = r.Clients
+		}
+		m.Each = append(m.Each, r.Each...)
+		m.Took += r.Took
+		m.Errs = append(m.Errs, r.Errs...)
+		m.CPU += r.CPU
+	}
+	slices.Sort(m.Each)
+	return m
+}
+
 // Percentile returns the duration below which p percent of the calls took
 // (0 when there were none).
 func (r Report) Percentile(p int) time.Duration {

@@ -2,6 +2,7 @@ package latency
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -45,5 +46,30 @@ func TestRun(t *testing.T) {
 	}
 	if s := (Report{Clients: 2}).String(); s != "2 clients: no calls" || (Report{}).Percentile(95) != 0 {
 		t.Errorf("empty report: %q", s)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	ms := func(ns ...int) []time.Duration {
+		var out []time.Duration
+		for _, n := range ns {
+			out = append(out, time.Duration(n)*time.Millisecond)
+		}
+		return out
+	}
+	a := Report{Clients: 8, Each: ms(1, 4), Took: time.Second, CPU: 2 * time.Millisecond, Errs: []error{errors.New("a")}}
+	b := Report{Clients: 8, Each: ms(2, 3, 9), Took: 2 * time.Second, CPU: 3 * time.Millisecond}
+	m := Merge(a, b)
+	if m.Clients != 8 || m.Took != 3*time.Second || m.CPU != 5*time.Millisecond || len(m.Errs) != 1 {
+		t.Errorf("Merge = %+v", m)
+	}
+	if want := ms(1, 2, 3, 4, 9); !slices.Equal(m.Each, want) {
+		t.Errorf("Merge durations %v, want %v", m.Each, want)
+	}
+	if m.Percentile(50) != 3*time.Millisecond {
+		t.Errorf("p50 %v, want 3ms", m.Percentile(50))
+	}
+	if e := Merge(); len(e.Each) != 0 || e.Clients != 0 {
+		t.Errorf("Merge() = %+v", e)
 	}
 }
