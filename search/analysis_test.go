@@ -37,7 +37,7 @@ func TestAnalyzersKeepOriginalOffsets(t *testing.T) {
 	testSegmenter(t)
 	im := NewMapping()
 	text := "臺灣ＡＢＣ電瓶車在樓道充電，\xff礼让斑马线ｅ\u0301！"
-	for _, name := range []string{TextAnalyzerName, AnalyzerName, BigramAnalyzerName, UnigramAnalyzerName} {
+	for _, name := range []string{TextAnalyzerName, BodyAnalyzerName, AnalyzerName, BigramAnalyzerName, UnigramAnalyzerName} {
 		a := im.AnalyzerNamed(name)
 		stream := a.Analyze([]byte(text))
 		if len(stream) == 0 {

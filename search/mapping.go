@@ -23,7 +23,9 @@ import (
 // 5: the creation time and the support count are indexed at full
 // precision only (pointField); date ranges and the support order come from
 // the doc values.
-const MappingVersion = 5
+// 6: the body is cut by BodyAnalyzerName, which counts the terms of its
+// first leadBytes twice.
+const MappingVersion = 6
 
 // ideaType is the Bleve document type of an idea.
 const ideaType = "idea"
@@ -45,7 +47,7 @@ const (
 )
 
 // NewMapping returns the index mapping for ideas: title and body cut by the
-// TextAnalyzerName analyzer, indexed only (no stored text, no term
+// TextAnalyzerName and BodyAnalyzerName analyzers, indexed only (no stored text, no term
 // vectors: results are loaded and highlighted from the database, see
 // Highlight); the facet fields, including the kind of document, as exact
 // keywords with doc values for facets, not stored; the creation time and the
@@ -59,9 +61,9 @@ func NewMapping() mapping.IndexMapping {
 	im.DefaultType = ideaType
 	im.DefaultMapping = mapping.NewDocumentDisabledMapping()
 
-	text := func() *mapping.FieldMapping {
+	text := func(analyzer string) *mapping.FieldMapping {
 		f := mapping.NewTextFieldMapping()
-		f.Analyzer = TextAnalyzerName
+		f.Analyzer = analyzer
 		f.Store = false
 		f.IncludeTermVectors = false
 		f.IncludeInAll = false
@@ -82,8 +84,8 @@ func NewMapping() mapping.IndexMapping {
 	supports.IncludeInAll = false
 
 	idea := mapping.NewDocumentStaticMapping()
-	idea.AddFieldMappingsAt(FieldTitle, text())
-	idea.AddFieldMappingsAt(FieldBody, text())
+	idea.AddFieldMappingsAt(FieldTitle, text(TextAnalyzerName))
+	idea.AddFieldMappingsAt(FieldBody, text(BodyAnalyzerName))
 	for _, name := range []string{FieldTheme, FieldCampaign, FieldRegion, FieldStatus, FieldKind} {
 		idea.AddFieldMappingsAt(name, keywordField())
 	}

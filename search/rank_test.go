@@ -65,8 +65,13 @@ func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64)
 				if term == "" {
 					term = folded[tt.start:tt.end]
 				}
-				fd.tf[term]++
-				fd.length++
+				// The body's opening counts twice (BodyAnalyzerName).
+				n := 1.0
+				if f.name == FieldBody && tt.start < leadBytes {
+					n = 2
+				}
+				fd.tf[term] += n
+				fd.length += n
 			}
 			if fd.length > 0 {
 				fd.length++ // the length marker

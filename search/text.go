@@ -197,11 +197,25 @@ func lengthOfTerm(term string) (float64, bool) {
 	return lengthExact * math.Pow(lengthStep, float64(b-lengthExact-1)+0.5), true
 }
 
-// textAnalyzer is the TextAnalyzerName analyzer. It folds the text once,
-// cuts it with textCutter and ends the stream with the field's length
-// marker. Terms share one buffer; offsets point into the original text.
+// textAnalyzer is the TextAnalyzerName analyzer (and BodyAnalyzerName's).
+// It folds the text once, cuts it with textCutter and ends the stream with
+// the field's length marker. Terms share one buffer; offsets point into
+// the original text.
 type textAnalyzer struct {
 	cut *textCutter
+	// lead: the terms starting within the first lead bytes of the folded
+	// text are in the stream twice, so count twice in the frequencies and
+	// the length (see leadBytes).
+	lead int
+}
+
+// inLead reports how many times t is counted in a field whose first lead
+// bytes count twice.
+func inLead(t textTerm, lead int) int {
+	if t.start < lead {
+		return 2
+	}
+	return 1
 }
 
 // Analyze implements analysis.Analyzer.
@@ -212,42 +226,47 @@ func (a *textAnalyzer) Analyze(input []byte) analysis.TokenStream {
 		return nil // an empty field: no length either
 	}
 	buf := []byte(text)
-	slab := make([]analysis.Token, len(terms)+1)
-	stream := make(analysis.TokenStream, len(terms)+1)
-	for i, t := range terms {
-		tok := &slab[i]
-		if t.canon != "" {
-			tok.Term = []byte(t.canon)
-		} else {
-			tok.Term = buf[t.start:t.end:t.end]
-		}
-		tok.Start, tok.End = fm.origStart(t.start), fm.origEnd(t.end)
-		tok.Position = i + 1
-		tok.Type = analysis.AlphaNumeric
-		if r, _ := utf8.DecodeRune(tok.Term); isCJK(r) {
-			tok.Type = analysis.Ideographic
-		}
-		stream[i] = tok
+	n := 1 // the marker
+	for _, t := range terms {
+		n += inLead(t, a.lead)
 	}
-	n := len(terms) + 1
-	marker := &slab[len(terms)]
+	slab := make([]analysis.Token, n)
+	stream := make(analysis.TokenStream, 0, n)
+	for _, t := range terms {
+		for range inLead(t, a.lead) {
+			tok := &slab[len(stream)]
+			if t.canon != "" {
+				tok.Term = []byte(t.canon)
+			} else {
+				tok.Term = buf[t.start:t.end:t.end]
+			}
+			tok.Start, tok.End = fm.origStart(t.start), fm.origEnd(t.end)
+			tok.Position = len(stream) + 1
+			tok.Type = analysis.AlphaNumeric
+			if r, _ := utf8.DecodeRune(tok.Term); isCJK(r) {
+				tok.Type = analysis.Ideographic
+			}
+			stream = append(stream, tok)
+		}
+	}
+	marker := &slab[n-1]
 	marker.Term = []byte(lengthTerm(n))
 	marker.Start, marker.End = len(input), len(input)
 	marker.Position = n
 	marker.Type = analysis.Single
-	stream[len(terms)] = marker
-	return stream
+	return append(stream, marker)
 }
 
-// termFrequencies cuts input as textAnalyzer.Analyze does and counts its
-// terms straight into Bleve's term frequencies. For a field without term
+// termFrequencies cuts input as textAnalyzer.Analyze does, counting the
+// terms within the first lead bytes twice as an analyzer with that lead
+// does, straight into Bleve's term frequencies. For a field without term
 // vectors (NewMapping's title and body) that is what Bleve's TextField makes
 // of textAnalyzer's tokens with analysis.TokenFrequency — the same terms,
 // frequencies and length (the number of terms with the marker, from which
 // the segment derives the norm) — without a Token per term or a string per
 // map key: keys are slices of the folded text, terms of one copy of it,
 // and the TokenFreqs come from one slab.
-func (c *textCutter) termFrequencies(input []byte) (int, index.TokenFrequencies) {
+func (c *textCutter) termFrequencies(input []byte, lead int) (int, index.TokenFrequencies) {
 	text := Fold(string(input))
 	terms := c.cut(text, make([]textTerm, 0, len(text)/2), true)
 	if len(terms) == 0 {
@@ -266,14 +285,17 @@ func (c *textCutter) termFrequencies(input []byte) (int, index.TokenFrequencies)
 		tf.SetFrequency(1)
 		freqs[key] = tf
 	}
+	n := 1 // the marker
 	for _, t := range terms {
-		if t.canon != "" {
-			add(t.canon, []byte(t.canon))
-			continue
+		for range inLead(t, lead) {
+			n++
+			if t.canon != "" {
+				add(t.canon, []byte(t.canon))
+				continue
+			}
+			add(text[t.start:t.end], buf[t.start:t.end:t.end])
 		}
-		add(text[t.start:t.end], buf[t.start:t.end:t.end])
 	}
-	n := len(terms) + 1
 	marker := lengthTerm(n)
 	add(marker, []byte(marker))
 	return n, freqs
@@ -287,25 +309,26 @@ func (c *textCutter) termFrequencies(input []byte) (int, index.TokenFrequencies)
 type textField struct {
 	*document.TextField
 	cut    *textCutter
+	lead   int // as the analyzer's
 	length int
 	freqs  index.TokenFrequencies
 }
 
-// newTextField returns f as a textField when f is analysed by
-// TextAnalyzerName's analyzer and indexed without term vectors or
-// SkipFreqNorm, and f itself otherwise.
+// newTextField returns f as a textField when f is analysed by a
+// textAnalyzer (TextAnalyzerName, BodyAnalyzerName) and indexed without
+// term vectors or SkipFreqNorm, and f itself otherwise.
 func newTextField(f *document.TextField) document.Field {
 	a, ok := f.Analyzer().(*textAnalyzer)
 	opts := f.Options()
 	if !ok || opts.IncludeTermVectors() || opts.SkipFreqNorm() || !opts.IsIndexed() {
 		return f
 	}
-	return &textField{TextField: f, cut: a.cut}
+	return &textField{TextField: f, cut: a.cut, lead: a.lead}
 }
 
 // Analyze implements index.Field.
 func (f *textField) Analyze() {
-	f.length, f.freqs = f.cut.termFrequencies(f.Value())
+	f.length, f.freqs = f.cut.termFrequencies(f.Value(), f.lead)
 }
 
 // AnalyzedLength implements index.Field.

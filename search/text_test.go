@@ -288,3 +288,50 @@ func randomMix(rng *rand.Rand, alphabet []string, most int) string {
 	}
 	return b.String()
 }
+
+// TestBodyAnalyzerLead checks that the body's analyzer counts the terms
+// starting within the first leadBytes of the folded text twice, in the
+// stream, its length marker and termFrequencies, and the title's does not.
+func TestBodyAnalyzerLead(t *testing.T) {
+	testSegmenter(t)
+	im := NewMapping()
+	// 垃圾分类 opens the text and closes it, past leadBytes; full-width
+	// letters fold to fewer bytes, so the lead is measured on the folded
+	// text.
+	filler := strings.Repeat("。", leadBytes/3)
+	text := "垃圾分类ＡＢ" + filler + "垃圾分类"
+	if len(Fold(text)) <= leadBytes {
+		t.Fatalf("text too short: %d folded bytes", len(Fold(text)))
+	}
+	for _, c := range []struct {
+		analyzer string
+		lead     int
+		want     int // 垃圾分类's count
+	}{
+		{TextAnalyzerName, 0, 2},
+		{BodyAnalyzerName, leadBytes, 3},
+	} {
+		stream := im.AnalyzerNamed(c.analyzer).Analyze([]byte(text))
+		got := terms(stream)
+		if n := count(got, "垃圾分类"); n != c.want {
+			t.Errorf("%s: 垃圾分类 %d times, want %d, in %q", c.analyzer, n, c.want, got)
+		}
+		// "ab" is a word, a pair and a character, all in the lead.
+		if n, want := count(got, "ab"), 3*(1+min(c.lead, 1)); n != want {
+			t.Errorf("%s: ab %d times, want %d", c.analyzer, n, want)
+		}
+		marker, _ := lengthOfTerm(string(stream[len(stream)-1].Term))
+		want, _ := lengthOfTerm(lengthTerm(len(stream)))
+		if marker != want {
+			t.Errorf("%s: length marker for %v terms, the stream has %d", c.analyzer, marker, len(stream))
+		}
+		cut, err := newTextCutter(currentSegmenter())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, freqs := cut.termFrequencies([]byte(text), c.lead)
+		if n != len(stream) || int(freqs["垃圾分类"].Frequency()) != c.want {
+			t.Errorf("%s: termFrequencies length %d and 垃圾分类 %d, want %d and %d", c.analyzer, n, freqs["垃圾分类"].Frequency(), len(stream), c.want)
+		}
+	}
+}
