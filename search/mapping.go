@@ -47,9 +47,9 @@ const (
 )
 
 // NewMapping returns the index mapping for ideas: title and body cut by the
-// TextAnalyzerName and BodyAnalyzerName analyzers, indexed only (no stored text, no term
-// vectors: results are loaded and highlighted from the database, see
-// Highlight); the facet fields, including the kind of document, as exact
+// TextAnalyzerName and BodyAnalyzerName analyzers, indexed only (no stored
+// text, no term vectors: results are loaded and highlighted from the
+// database, see Highlight); the facet fields, including the kind of document, as exact
 // keywords with doc values for facets, not stored; the creation time and the
 // support count for sorting and ranges. Documents of other types are not
 // indexed, and nothing goes into Bleve's composite _all field.

@@ -209,9 +209,9 @@ type textAnalyzer struct {
 	lead int
 }
 
-// inLead reports how many times t is counted in a field whose first lead
+// repeats returns how many times t is counted in a field whose first lead
 // bytes count twice.
-func inLead(t textTerm, lead int) int {
+func repeats(t textTerm, lead int) int {
 	if t.start < lead {
 		return 2
 	}
@@ -228,12 +228,12 @@ func (a *textAnalyzer) Analyze(input []byte) analysis.TokenStream {
 	buf := []byte(text)
 	n := 1 // the marker
 	for _, t := range terms {
-		n += inLead(t, a.lead)
+		n += repeats(t, a.lead)
 	}
 	slab := make([]analysis.Token, n)
 	stream := make(analysis.TokenStream, 0, n)
 	for _, t := range terms {
-		for range inLead(t, a.lead) {
+		for range repeats(t, a.lead) {
 			tok := &slab[len(stream)]
 			if t.canon != "" {
 				tok.Term = []byte(t.canon)
@@ -287,7 +287,7 @@ func (c *textCutter) termFrequencies(input []byte, lead int) (int, index.TokenFr
 	}
 	n := 1 // the marker
 	for _, t := range terms {
-		for range inLead(t, lead) {
+		for range repeats(t, lead) {
 			n++
 			if t.canon != "" {
 				add(t.canon, []byte(t.canon))
