@@ -10,7 +10,8 @@
 // The Bleve index (see OpenIndex) holds each idea's title and body as one
 // field each, cut by "jindianzi_text" into jieba's exact-mode words with
 // synonyms, overlapping character pairs and uncommon single characters in
-// one stream; no text is stored, results are loaded and highlighted
+// one stream (the body by "jindianzi_body", which counts the terms of its
+// opening twice); no text is stored, results are loaded and highlighted
 // (Highlight) from the database. BuildQuery ranks with BM25F over title and
 // body, computed from the postings (see textQuery); PhraseQuery serves
 // quoted phrases. ANALYSIS.md records the measurements behind these choices,
