@@ -58,3 +58,24 @@ func snapshotReader(t testing.TB, idx bleve.Index) index.IndexReader {
 	t.Cleanup(func() { r.Close() })
 	return r
 }
+
+// fieldTerms lists every term of field in r's dictionary, in its order.
+func fieldTerms(t testing.TB, r index.IndexReader, field string) []string {
+	t.Helper()
+	dict, err := r.FieldDict(field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dict.Close()
+	var terms []string
+	for {
+		e, err := dict.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == nil {
+			return terms
+		}
+		terms = append(terms, e.Term)
+	}
+}

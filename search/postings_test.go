@@ -59,22 +59,7 @@ func TestTermCursorMatchesReader(t *testing.T) {
 	}
 	terms := 0
 	for _, f := range textFields() {
-		dict, err := r.FieldDict(f.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var all []string
-		for {
-			e, err := dict.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if e == nil {
-				break
-			}
-			all = append(all, e.Term)
-		}
-		dict.Close()
+		all := fieldTerms(t, r, f.name)
 		for _, term := range append(all, "没有这个词") {
 			terms++
 			postings, count := want(f.name, term)
