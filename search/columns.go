@@ -153,23 +153,19 @@ func readColumns(seg segment.Segment) (*columns, error) {
 // order, the columns of the segment each belongs to.
 type snapshotColumns struct {
 	segs    []*columns
-	offsets []uint64 // first document number of each segment
+	offsets []uint64 // segmentOffsets: first document number of each segment, and the end
 	cur     int      // the segment of the last document looked up
 }
 
 // newSnapshotColumns returns the columns of every segment of snap.
 func newSnapshotColumns(snap *scorch.IndexSnapshot) (*snapshotColumns, error) {
-	sc := &snapshotColumns{}
-	var offset uint64
+	sc := &snapshotColumns{offsets: segmentOffsets(snap)}
 	for _, ss := range snap.Segments() {
-		seg := ss.Segment()
-		cols, err := columnCache.get(seg)
+		cols, err := columnCache.get(ss.Segment())
 		if err != nil {
 			return nil, err
 		}
 		sc.segs = append(sc.segs, cols)
-		sc.offsets = append(sc.offsets, offset)
-		offset += seg.Count()
 	}
 	return sc, nil
 }
@@ -178,10 +174,10 @@ func newSnapshotColumns(snap *scorch.IndexSnapshot) (*snapshotColumns, error) {
 // number num. Looking documents up in increasing order, as searchers
 // return them, is cheapest.
 func (sc *snapshotColumns) at(num uint64) (int, uint64) {
-	if sc.cur >= len(sc.offsets) || num < sc.offsets[sc.cur] {
+	if sc.cur >= len(sc.segs) || num < sc.offsets[sc.cur] {
 		sc.cur = 0
 	}
-	for sc.cur+1 < len(sc.offsets) && num >= sc.offsets[sc.cur+1] {
+	for sc.cur+1 < len(sc.segs) && num >= sc.offsets[sc.cur+1] {
 		sc.cur++
 	}
 	return sc.cur, num - sc.offsets[sc.cur]

@@ -40,8 +40,9 @@ type termSegment struct {
 }
 
 // segmentOffsets returns the first document number of each of snap's
-// segments, as scorch numbers them: each segment's documents, deleted ones
-// included, after the previous segment's.
+// segments, as scorch numbers them (each segment's documents, deleted ones
+// included, after the previous segment's), and last the number after the
+// last segment's.
 func segmentOffsets(snap *scorch.IndexSnapshot) []uint64 {
 	segs := snap.Segments()
 	offsets := make([]uint64, len(segs)+1)
