@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -259,7 +260,11 @@ func vmRSS(pid int) string {
 	return "unknown"
 }
 
-var startupMS = regexp.MustCompile(`msg=serving .*startup_ms=(\d+)`)
+var (
+	startupMS = regexp.MustCompile(`msg=serving .*startup_ms=(\d+)`)
+	// processors is serve's search slots and GOMAXPROCS, from its log.
+	processors = regexp.MustCompile(`msg=serving .*search_slots=(\d+) gomaxprocs=(\d+)`)
+)
 
 func get(t *testing.T, url string) (*http.Response, string) {
 	t.Helper()
@@ -293,6 +298,13 @@ func TestBinarySelfContained(t *testing.T) {
 	}
 	t.Logf("cold start (process start → first /healthz 200): %v; serve's own startup_ms: %s; VmRSS after first /healthz: %s",
 		coldStart.Round(time.Millisecond), logged, rss)
+	// No GOMAXPROCS in the environment: serve keeps a processor beside
+	// its search slots (spareProcessor).
+	if m := processors.FindStringSubmatch(p.stderr.String()); m == nil {
+		t.Errorf("the serving line gives no search_slots and gomaxprocs:\n%s", p.stderr.String())
+	} else if slots, _ := strconv.Atoi(m[1]); slots < 1 || m[2] != strconv.Itoa(slots+1) {
+		t.Errorf("search_slots=%s gomaxprocs=%s, want GOMAXPROCS one above at least one slot", m[1], m[2])
+	}
 
 	if h.Database.Dialect != "sqlite" || h.Database.SchemaVersion != store.LatestVersion() || h.Index.Status != "ok" {
 		t.Errorf("/healthz = %+v, want sqlite at schema %d with index ok", h, store.LatestVersion())

@@ -97,9 +97,9 @@ func TestServeScale(t *testing.T) {
 		drafts = append(drafts, string([]rune(body)[:min(200, utf8.RuneCountInString(body))]))
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	logged := len(p.stderr.String()) // where the next load's access log lines start
 	load := func(name string, clients int, urls []string) {
 		cpu := serverCPU(t, p.cmd.Process.Pid)
-		logged := len(p.stderr.String())
 		r := latency.Run(clients, urls, func(u string) error {
 			resp, err := hc.Get(u)
 			if err != nil {
@@ -123,8 +123,17 @@ func TestServeScale(t *testing.T) {
 		// The server's own time for each request (the access log's ms,
 		// from reading the request to the answer, compressed): what is
 		// left of the clients' times is the load generator and the
-		// network on the same two cores.
-		in := latency.Report{Each: handlerTimes(p.stderr.String()[logged:])}
+		// network on the same two cores. serve's stderr reaches this
+		// process through a pipe and a copying goroutine, so the load's
+		// last lines may still be on their way: wait for them.
+		var in latency.Report
+		for wait := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+			log := p.stderr.String()
+			if in.Each = handlerTimes(log[logged:]); len(in.Each) >= len(r.Each) || time.Since(wait) > 5*time.Second {
+				logged = len(log)
+				break
+			}
+		}
 		t.Logf("%s, %v; server CPU %v a request; in the server p50 %v p95 %v", name, r, cpuEach,
 			in.Percentile(50).Round(10*time.Microsecond), in.Percentile(95).Round(10*time.Microsecond))
 		if len(in.Each) != len(r.Each) {
@@ -159,8 +168,79 @@ func TestServeScale(t *testing.T) {
 	popular := searchURLs(short[:min(len(short), 128)])
 	load("GET /api/v1/search, 128 4-character queries", 8, popular)
 	load("GET /api/v1/search, the same 128 again (answers kept)", 8, popular)
+	// The same two loads from wrk, a load generator of its own in C, in
+	// another process: what eight clients measure when the load costs the
+	// server's cores little.
+	if wrk, err := exec.LookPath("wrk"); err != nil {
+		t.Log("no wrk on PATH: the loads from another process are skipped (apt install wrk)")
+	} else {
+		var kw []string
+		for _, q := range keywords {
+			kw = append(kw, "/api/v1/search?q="+url.QueryEscape(q))
+		}
+		var sim []string
+		for _, u := range similar {
+			sim = append(sim, strings.TrimPrefix(u, base))
+		}
+		wrkLoad(t, wrk, base, "GET /api/v1/search (facets, snippets), two keywords", kw, true)
+		wrkLoad(t, wrk, base, "GET /api/v1/ideas/similar, 200-character drafts", sim, false)
+	}
 	t.Logf("resident memory after the load: %s", vmRSS(p.cmd.Process.Pid))
 	p.stop(t)
+}
+
+// wrkScript is wrk's Lua script for wrkLoad: it requests the paths of the
+// file $PATHS in turn, round after round; with $FRESH set, each round's
+// queries end in one "。" more than the last (see TestServeScale), so no
+// round finds the previous one's answers kept. It prints the latency
+// percentiles, the requests and the failed ones.
+const wrkScript = `
+local paths = {}
+for line in io.lines(os.getenv("PATHS")) do paths[#paths+1] = line end
+local fresh = os.getenv("FRESH") == "1"
+local i = 0
+request = function()
+  i = i + 1
+  local p = paths[(i - 1) % #paths + 1]
+  if fresh then p = p .. string.rep("%E3%80%82", math.floor((i - 1) / #paths) + 1) end
+  return wrk.format("GET", p)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("p50=%.2fms p95=%.2fms p99=%.2fms requests=%d per_s=%.0f failed=%d\n",
+    latency:percentile(50)/1000, latency:percentile(95)/1000, latency:percentile(99)/1000,
+    summary.requests, summary.requests/(summary.duration/1e6),
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+`
+
+// wrkLoad runs wrk with 8 connections for 15 s against base over paths,
+// after 3 s from 2 connections to warm up, and logs what it measured.
+func wrkLoad(t *testing.T, wrk, base, name string, paths []string, fresh bool) {
+	t.Helper()
+	dir := t.TempDir()
+	script, list := filepath.Join(dir, "load.lua"), filepath.Join(dir, "paths")
+	if err := os.WriteFile(script, []byte(wrkScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(list, []byte(strings.Join(paths, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(conns int, dur string) string {
+		cmd := exec.Command(wrk, "-t1", "-c"+strconv.Itoa(conns), "-d"+dur, "--timeout", "10s", "-s", script, base)
+		cmd.Env = append(os.Environ(), "PATHS="+list, "FRESH="+map[bool]string{true: "1"}[fresh])
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("wrk: %v\n%s", err, out)
+		}
+		return lastLine(string(out))
+	}
+	run(2, "3s")
+	res := run(8, "15s")
+	t.Logf("wrk, %s, 8 connections for 15 s: %s", name, res)
+	if !strings.Contains(res, " failed=0") {
+		t.Errorf("wrk, %s: requests failed: %s", name, res)
+	}
 }
 
 // message is one row of the messages file.

@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,6 +39,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	spareProcessor()
 	start := time.Now()
 	if err := prepareDataDir(cfg.Data); err != nil {
 		return err
@@ -95,6 +98,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "db", st.String(), "data", cfg.Data,
+		"search_slots", search.SearchSlots(), "gomaxprocs", runtime.GOMAXPROCS(0),
 		"startup_ms", time.Since(start).Milliseconds())
 	fmt.Fprintf(stdout, "金点子已启动: http://%s/\n", ln.Addr().String())
 
@@ -122,6 +126,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// spareProcessor lets the Go runtime run code on one processor more than
+// the searches may hold at once (search.SearchSlots), so that requests are
+// read and answered while every search slot is busy; see SearchSlots for
+// the measurement. A GOMAXPROCS set in the environment wins.
+func spareProcessor() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(search.SearchSlots() + 1)
+	}
 }
 
 func splitList(s string) []string {
