@@ -34,11 +34,11 @@ var searchSlots = newSlots(runtime.GOMAXPROCS(0))
 // A server should let the Go runtime run code on one more processor than
 // that (GOMAXPROCS): while every slot's search holds a core, the spare
 // processor reads requests, loads their rows and writes their answers.
-// Without it those wait behind the searches, and a network event is
-// noticed only when a processor runs out of work or the runtime's
-// monitor polls, every 10 ms: at 100,000 ideas and eight clients on two
-// cores, the p95 of a keyword search over HTTP fell from about 20 to
-// 15 ms with the spare (ANALYSIS.md, "A processor for the network").
+// Without it those wait behind the searches (most likely for the network
+// poll: the Go scheduler polls when a processor runs out of work, and its
+// monitor every 10 ms). At 100,000 ideas and eight clients on two cores,
+// the spare took the p95 of a two-keyword search over HTTP from 18–21 ms
+// to 14–15 ms (ANALYSIS.md, "A processor for the network").
 func SearchSlots() int { return cap(searchSlots) }
 
 // run calls f once a slot is free, and frees it when f returns (or

@@ -226,9 +226,13 @@ func wrkLoad(t *testing.T, wrk, base, name string, paths []string, fresh bool) {
 	if err := os.WriteFile(list, []byte(strings.Join(paths, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	env := append(os.Environ(), "PATHS="+list)
+	if fresh {
+		env = append(env, "FRESH=1")
+	}
 	run := func(conns int, dur string) string {
 		cmd := exec.Command(wrk, "-t1", "-c"+strconv.Itoa(conns), "-d"+dur, "--timeout", "10s", "-s", script, base)
-		cmd.Env = append(os.Environ(), "PATHS="+list, "FRESH="+map[bool]string{true: "1"}[fresh])
+		cmd.Env = env
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("wrk: %v\n%s", err, out)
