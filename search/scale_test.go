@@ -177,6 +177,30 @@ func BenchmarkScaleKeywordPage(b *testing.B) {
 	}
 }
 
+// BenchmarkScaleShortPage is BenchmarkScaleKeywordPage with what a
+// resident types into the search box in TestServeScale: the first four
+// characters of every seventh title ("关于A市", "A市B区"). Such queries
+// match many ideas, and totals and facets count every match. An op is one
+// query.
+func BenchmarkScaleShortPage(b *testing.B) {
+	idx, _ := openScaleIndex(b)
+	docs := loadMessages(b)
+	var short []string
+	for i := 0; i < len(docs); i += 7 {
+		t := docs[i].Title
+		short = append(short, string([]rune(t)[:min(4, utf8.RuneCountInString(t))]))
+	}
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		forgetAnswers(idx)
+		if _, err := idx.Search(b.Context(), Request{Text: short[i%len(short)], Statuses: []string{"published"}, Facets: true}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
 // scaleDrafts returns the drafts the scale tests give the similar-ideas
 // look-up: the first 200 characters of every seventh body, from the fourth.
 func scaleDrafts(docs []Doc) []string {
