@@ -166,11 +166,18 @@ func TestScale(t *testing.T) {
 // facets, without highlighting or the answer cache. An op is one query.
 func BenchmarkScaleKeywordPage(b *testing.B) {
 	idx, keywords := openScaleIndex(b)
+	benchmarkScalePages(b, idx, keywords)
+}
+
+// benchmarkScalePages searches idx with queries in turn, one after
+// another: a search page with a status filter and facets, without
+// highlighting or the answer cache.
+func benchmarkScalePages(b *testing.B, idx *Index, queries []string) {
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
 		forgetAnswers(idx)
-		if _, err := idx.Search(b.Context(), Request{Text: keywords[i%len(keywords)], Statuses: []string{"published"}, Facets: true}); err != nil {
+		if _, err := idx.Search(b.Context(), Request{Text: queries[i%len(queries)], Statuses: []string{"published"}, Facets: true}); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -190,15 +197,7 @@ func BenchmarkScaleShortPage(b *testing.B) {
 		t := docs[i].Title
 		short = append(short, string([]rune(t)[:min(4, utf8.RuneCountInString(t))]))
 	}
-	b.ResetTimer()
-	i := 0
-	for b.Loop() {
-		forgetAnswers(idx)
-		if _, err := idx.Search(b.Context(), Request{Text: short[i%len(short)], Statuses: []string{"published"}, Facets: true}); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	benchmarkScalePages(b, idx, short)
 }
 
 // scaleDrafts returns the drafts the scale tests give the similar-ideas
