@@ -144,17 +144,20 @@ func TestServeScale(t *testing.T) {
 	// analysis drops: the search is the same, but no pass finds another's
 	// answers kept in serve's answer cache, so each measures searching.
 	pass := 0
+	searchPath := func(q string) string { return "/api/v1/search?q=" + url.QueryEscape(q) }
 	searchURLs := func(qs []string) []string {
 		pass++
 		var out []string
 		for _, q := range qs {
-			out = append(out, base+"/api/v1/search?q="+url.QueryEscape(q+strings.Repeat("。", pass)))
+			out = append(out, base+searchPath(q+strings.Repeat("。", pass)))
 		}
 		return out
 	}
-	var similar []string
+	var similarPaths, similar []string
 	for _, d := range drafts {
-		similar = append(similar, base+"/api/v1/ideas/similar?text="+url.QueryEscape(d))
+		path := "/api/v1/ideas/similar?text=" + url.QueryEscape(d)
+		similarPaths = append(similarPaths, path)
+		similar = append(similar, base+path)
 	}
 	// A first pass warms the index's pages and the facet columns.
 	load("warm-up, search titles", 2, searchURLs(titles))
@@ -176,14 +179,10 @@ func TestServeScale(t *testing.T) {
 	} else {
 		var kw []string
 		for _, q := range keywords {
-			kw = append(kw, "/api/v1/search?q="+url.QueryEscape(q))
-		}
-		var sim []string
-		for _, u := range similar {
-			sim = append(sim, strings.TrimPrefix(u, base))
+			kw = append(kw, searchPath(q))
 		}
 		wrkLoad(t, wrk, base, "GET /api/v1/search (facets, snippets), two keywords", kw, true)
-		wrkLoad(t, wrk, base, "GET /api/v1/ideas/similar, 200-character drafts", sim, false)
+		wrkLoad(t, wrk, base, "GET /api/v1/ideas/similar, 200-character drafts", similarPaths, false)
 	}
 	t.Logf("resident memory after the load: %s", vmRSS(p.cmd.Process.Pid))
 	p.stop(t)
