@@ -367,6 +367,7 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		order: order, facets: r.Facets,
 		prune: r.PageOnly && !r.Facets && order == byScore && q.onlyText,
 		skip:  (r.Page - 1) * r.PerPage, size: r.PerPage,
+		postings: &x.postings,
 	}
 	// Whole answers are cached by windows of hits (see answerCache);
 	// a PageOnly search's total is not a whole answer.
@@ -414,6 +415,8 @@ type collection struct {
 	// snapshot.
 	answers *answerCache
 	key     answerKey
+	// postings, when set, is the index's cache of decoded postings.
+	postings *postingsCache
 }
 
 // collect runs q against the index's current snapshot and returns the
@@ -455,6 +458,7 @@ func collect(ctx context.Context, idx bleve.Index, q builtQuery, want collection
 
 // collectFrom is collect on the snapshot r (snap when it is scorch's).
 func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSnapshot, m mapping.IndexMapping, q builtQuery, want collection) (*Result, error) {
+	ctx = withPostingsCache(ctx, want.postings)
 	order, facets, prune, skip, size := want.order, want.facets, want.prune, want.skip, want.size
 	newest := order == byNewest
 	k := skip + size

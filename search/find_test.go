@@ -395,6 +395,7 @@ func TestSearchHostileText(t *testing.T) {
 // every page.
 func TestPageOnlyMatchesFullSearch(t *testing.T) {
 	x := openFindIndex(t)
+	x.postings.budget, x.postings.minPostings = 1<<30, 1 // as in TestCollectMatchesBleve
 	f, err := os.Open(filepath.Join("testdata", "eval.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -467,6 +468,9 @@ func TestPageOnlyMatchesFullSearch(t *testing.T) {
 	}
 	if pruned == 0 {
 		t.Error("PageOnly never skipped a match: the threshold is not used")
+	}
+	if st := x.postings.stats; st.decoded == 0 || st.hits == 0 {
+		t.Errorf("decoded postings never used: %+v", st)
 	}
 }
 
@@ -613,6 +617,10 @@ func bleveFilters(f filter) []query.Query {
 // facets on the same query, over an index of several segments.
 func TestCollectMatchesBleve(t *testing.T) {
 	x := openFindIndex(t)
+	// Every term's postings decoded from its second request on (see
+	// postingsCache): the first pass reads zap's iterators, the second
+	// mostly the decoded postings.
+	x.postings.budget, x.postings.minPostings = 1<<30, 1
 	more := findDocs()
 	for i := range more {
 		more[i].ID += "-b"
@@ -621,7 +629,7 @@ func TestCollectMatchesBleve(t *testing.T) {
 	if err := x.Index(more...); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []Request{
+	for _, r := range slices.Repeat([]Request{
 		{Text: "电梯", Facets: true},
 		{Text: "老旧小区加装电梯", Facets: true, PerPage: 3, Page: 2},
 		{Text: "垃圾分类", Facets: true, Statuses: []string{"published"}},
@@ -634,7 +642,8 @@ func TestCollectMatchesBleve(t *testing.T) {
 		{Text: "垃圾", Campaign: "none", Facets: true},
 		{Text: "电梯", Sort: SortSupported, Facets: true},
 		{Sort: SortSupported, Statuses: []string{"published"}, PerPage: 6, Page: 2},
-	} {
+	}, 2) {
+		forgetAnswers(x) // search again, not from the kept answers
 		got := find(t, x, r)
 		q := bleve.NewBooleanQuery()
 		q.AddMust(x.toQuery(r).Query)
@@ -685,6 +694,9 @@ func TestCollectMatchesBleve(t *testing.T) {
 				t.Errorf("%+v: facet %s %v, Bleve %v", r, f, got.Facets[f], w)
 			}
 		}
+	}
+	if st := x.postings.stats; st.decoded == 0 || st.hits == 0 {
+		t.Errorf("decoded postings never used: %+v", st)
 	}
 }
 

@@ -54,6 +54,9 @@ type Index struct {
 
 	// answers caches whole answers per snapshot (see answerCache).
 	answers answerCache
+	// postings keeps the common terms' postings decoded (see
+	// postingsCache).
+	postings postingsCache
 }
 
 // generation returns the name of the generation in use.

@@ -33,10 +33,13 @@ type termCursor struct {
 	weight, lenConst, lenCoef float64
 }
 
-// termSegment is one segment's postings of a cursor's term.
+// termSegment is one segment's postings of a cursor's term: zap's iterator,
+// or the postings decoded (see postingsCache).
 type termSegment struct {
 	offset, end uint64 // the snapshot's document numbers [offset, end) are this segment's
 	it          segment.PostingsIterator
+	dec         *decodedPostings
+	pos         int // dec's next posting
 }
 
 // segmentOffsets returns the first document number of each of snap's
@@ -54,8 +57,9 @@ func segmentOffsets(snap *scorch.IndexSnapshot) []uint64 {
 
 // openTermCursor returns a cursor over term's postings in field, positioned
 // before its first posting (fresh); offsets are segmentOffsets(snap). A
-// term no document holds gives a cursor with count 0.
-func openTermCursor(snap *scorch.IndexSnapshot, offsets []uint64, field, term string) (*termCursor, error) {
+// term no document holds gives a cursor with count 0. With a cache, the
+// segments' postings it decodes or holds are read from it.
+func openTermCursor(snap *scorch.IndexSnapshot, offsets []uint64, field, term string, cache *postingsCache) (*termCursor, error) {
 	c := &termCursor{fresh: true}
 	for i, ss := range snap.Segments() {
 		dict, err := ss.Segment().Dictionary(field)
@@ -71,7 +75,17 @@ func openTermCursor(snap *scorch.IndexSnapshot, offsets []uint64, field, term st
 			continue
 		}
 		c.count += n
-		c.segs = append(c.segs, termSegment{offset: offsets[i], end: offsets[i+1], it: pl.Iterator(true, true, false, nil)})
+		s := termSegment{offset: offsets[i], end: offsets[i+1]}
+		if cache != nil {
+			key := decodedKey{seg: ss.Segment(), deleted: ss.Deleted(), field: field, term: term}
+			if s.dec, err = cache.lookup(key, pl, ss.Segment().Count()); err != nil {
+				return nil, fmt.Errorf("search: decode postings of %q in %s: %w", term, field, err)
+			}
+		}
+		if s.dec == nil {
+			s.it = pl.Iterator(true, true, false, nil)
+		}
+		c.segs = append(c.segs, s)
 	}
 	c.done = len(c.segs) == 0
 	return c, nil
@@ -92,6 +106,21 @@ func (c *termCursor) advance(num uint64) error {
 	for ; c.seg < len(c.segs); c.seg++ {
 		s := &c.segs[c.seg]
 		if s.end <= num {
+			continue
+		}
+		if d := s.dec; d != nil {
+			i := s.pos
+			if num > s.offset {
+				i = d.seek(i, uint32(num-s.offset))
+			}
+			if i < len(d.docs) {
+				s.pos = i + 1
+				doc := d.docs[i]
+				c.fresh = false
+				c.num, c.freq, c.norm = s.offset+uint64(doc), d.freq(i), d.norm(doc)
+				return nil
+			}
+			s.pos = i
 			continue
 		}
 		var p segment.Posting

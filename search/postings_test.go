@@ -13,8 +13,17 @@ import (
 // TermFieldReader on an index of several segments with deleted documents:
 // for every term of the text fields, the same postings (document number,
 // frequency, norm) in the same order and the same count, walking with next,
-// and the same posting after each advance.
+// and the same posting after each advance. It runs once reading zap's
+// iterators and once with every term's postings decoded (postingsCache).
 func TestTermCursorMatchesReader(t *testing.T) {
+	for _, decoded := range []bool{false, true} {
+		t.Run(map[bool]string{false: "iterators", true: "decoded"}[decoded], func(t *testing.T) {
+			testTermCursorMatchesReader(t, decoded)
+		})
+	}
+}
+
+func testTermCursorMatchesReader(t *testing.T, decoded bool) {
 	x := unmergedIndex(t)
 	r := snapshotReader(t, x.index)
 	snap := r.(*scorch.IndexSnapshot)
@@ -44,8 +53,23 @@ func TestTermCursorMatchesReader(t *testing.T) {
 			out = append(out, posting{docNum(p.ID), p.Freq, p.Norm})
 		}
 	}
+	// With decoded, a cache that decodes every term at its second
+	// request and never runs out of room.
+	var cache *postingsCache
+	if decoded {
+		cache = newPostingsCache(1<<30, 1)
+		cache.purge(snap)
+	}
 	cursor := func(field, term string) *termCursor {
-		c, err := openTermCursor(snap, offsets, field, term)
+		c, err := openTermCursor(snap, offsets, field, term, cache)
+		if err == nil && cache != nil {
+			c, err = openTermCursor(snap, offsets, field, term, cache)
+			for _, s := range c.segs {
+				if s.dec == nil {
+					t.Fatalf("%s %q: not decoded at the second request", field, term)
+				}
+			}
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,6 +132,12 @@ func TestTermCursorMatchesReader(t *testing.T) {
 		}
 	}
 	t.Logf("%d terms compared", terms)
+	if cache != nil {
+		t.Logf("cache: %+v, %d bytes", cache.stats, cache.used)
+		if cache.stats.decoded < terms/2 || cache.stats.hits == 0 {
+			t.Fatalf("cache decoded %d postings lists and was hit %d times for %d terms", cache.stats.decoded, cache.stats.hits, terms)
+		}
+	}
 	if terms < 100 {
 		t.Fatalf("only %d terms compared", terms)
 	}

@@ -321,6 +321,10 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 	df := make([]float64, len(s.terms))
 	var n float64
 	offsets := segmentOffsets(snap)
+	cache := postingsCacheOf(ctx)
+	if cache != nil {
+		cache.purge(snap)
+	}
 	for fi, f := range fields {
 		docs, avgLen, err := lengthStats(ctx, snap, f.name)
 		if err != nil {
@@ -332,7 +336,7 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 		n = max(n, docs)
 		first := len(s.all)
 		for ti, t := range s.terms {
-			c, err := openTermCursor(snap, offsets, f.name, t.term)
+			c, err := openTermCursor(snap, offsets, f.name, t.term, cache)
 			if err != nil {
 				return err
 			}

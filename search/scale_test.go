@@ -2,6 +2,7 @@ package search
 
 import (
 	"cmp"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -177,11 +178,75 @@ func benchmarkScalePages(b *testing.B, idx *Index, queries []string) {
 	i := 0
 	for b.Loop() {
 		forgetAnswers(idx)
-		if _, err := idx.Search(b.Context(), Request{Text: queries[i%len(queries)], Statuses: []string{"published"}, Facets: true}); err != nil {
+		if _, err := idx.Search(b.Context(), scalePage(queries[i%len(queries)])); err != nil {
 			b.Fatal(err)
 		}
 		i++
 	}
+	reportDecoded(b, idx)
+}
+
+// scalePage is the search page the scale benchmarks ask for: published
+// ideas, facets.
+func scalePage(text string) Request {
+	return Request{Text: text, Statuses: []string{"published"}, Facets: true}
+}
+
+// reportDecoded reports how much of idx's postings cache the benchmark
+// filled and how many of the postings lists it asked for came from it.
+func reportDecoded(b *testing.B, idx *Index) {
+	c := &idx.postings
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b.ReportMetric(float64(c.used)/1e6, "decoded-MB")
+	if asked := c.stats.hits + c.stats.misses; asked > 0 {
+		b.ReportMetric(100*float64(c.stats.hits)/float64(asked), "decoded-hit-%")
+	}
+}
+
+// BenchmarkScaleMixed is what serve sees, on one index: in turn a keyword
+// page (BenchmarkScaleKeywordPage), a four-character page
+// (BenchmarkScaleShortPage) and a similar-ideas look-up
+// (BenchmarkScaleSimilar), each kind going through its queries. The
+// three share the index's postings cache (see postingsCache), as they do
+// in serve; the sub-benchmarks give it no room, half the shipped budget,
+// the shipped budget (decodedBudget) and twice as much. An op is one
+// search.
+func BenchmarkScaleMixed(b *testing.B) {
+	for _, budget := range []int{-1, decodedBudget / 2, decodedBudget, 2 * decodedBudget} {
+		name := "cache=off"
+		if budget > 0 {
+			name = fmt.Sprintf("cache=%dMiB", budget>>20)
+		}
+		b.Run(name, func(b *testing.B) { benchmarkScaleMixed(b, budget) })
+	}
+}
+
+func benchmarkScaleMixed(b *testing.B, budget int) {
+	idx, keywords := openScaleIndex(b)
+	idx.postings.budget = budget
+	docs := loadMessages(b)
+	short := shortQueries(docs)
+	drafts := scaleDrafts(docs)
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		forgetAnswers(idx)
+		var r Request
+		switch n := i / 3; i % 3 {
+		case 0:
+			r = scalePage(keywords[n%len(keywords)])
+		case 1:
+			r = scalePage(short[n%len(short)])
+		default:
+			r = similarRequest(drafts[n%len(drafts)])
+		}
+		if _, err := idx.Search(b.Context(), r); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	reportDecoded(b, idx)
 }
 
 // BenchmarkScaleShortPage is BenchmarkScaleKeywordPage with what a
@@ -191,13 +256,17 @@ func benchmarkScalePages(b *testing.B, idx *Index, queries []string) {
 // query.
 func BenchmarkScaleShortPage(b *testing.B) {
 	idx, _ := openScaleIndex(b)
-	docs := loadMessages(b)
+	benchmarkScalePages(b, idx, shortQueries(loadMessages(b)))
+}
+
+// shortQueries returns the first four characters of every seventh title.
+func shortQueries(docs []Doc) []string {
 	var short []string
 	for i := 0; i < len(docs); i += 7 {
 		t := docs[i].Title
 		short = append(short, string([]rune(t)[:min(4, utf8.RuneCountInString(t))]))
 	}
-	benchmarkScalePages(b, idx, short)
+	return short
 }
 
 // scaleDrafts returns the drafts the scale tests give the similar-ideas
@@ -230,6 +299,7 @@ func BenchmarkScaleSimilar(b *testing.B) {
 		}
 		i++
 	}
+	reportDecoded(b, idx)
 }
 
 // TestScaleSlowestKeywords searches the index TestScale built in JDZ_SCALE
