@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -48,6 +49,9 @@ const (
 	// every popularity count is halved (and the zeros forgotten).
 	decodedAging = 1 << 14
 )
+
+// errPostingsMemory wraps a failure to map memory for decoded postings.
+var errPostingsMemory = errors.New("search: no memory for decoded postings")
 
 // decodedPostings is one term's postings in one segment, deleted documents
 // left out, in document order. docs and freqs are one block of memory
@@ -295,6 +299,9 @@ func (c *postingsCache) lookup(key decodedKey, pl segment.PostingsList, segDocs 
 	}
 
 	d, err := decodePostings(pl, norms)
+	if errors.Is(err, errPostingsMemory) {
+		return nil, nil // no memory to map: read pl as without the cache
+	}
 	if err != nil {
 		return nil, err
 	}

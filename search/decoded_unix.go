@@ -21,7 +21,7 @@ func allocPostingsMemory(n int) ([]byte, func(), error) {
 	size := pageRound(n)
 	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
-		return nil, nil, fmt.Errorf("search: map %d bytes for decoded postings: %w", size, err)
+		return nil, nil, fmt.Errorf("%w: map %d bytes: %w", errPostingsMemory, size, err)
 	}
 	return mem[:n], func() { _ = syscall.Munmap(mem) }, nil
 }
