@@ -244,9 +244,14 @@ func (c *postingsCache) purge(snap *scorch.IndexSnapshot) {
 
 // remove takes e out of the cache.
 func (c *postingsCache) remove(e *decodedEntry) {
-	e.prev.next, e.next.prev = e.next, e.prev
+	c.unlink(e)
 	delete(c.entries, e.key)
 	c.used -= e.size
+}
+
+// unlink takes e out of the recency list.
+func (c *postingsCache) unlink(e *decodedEntry) {
+	e.prev.next, e.next.prev = e.next, e.prev
 }
 
 // front makes e the most recently used.
@@ -269,7 +274,7 @@ func (c *postingsCache) lookup(key decodedKey, pl segment.PostingsList, segDocs 
 	size := decodedSize(count)
 	pop := c.ask(key.termKey())
 	if e, ok := c.entries[key]; ok {
-		e.prev.next, e.next.prev = e.next, e.prev
+		c.unlink(e)
 		c.front(e)
 		c.stats.hits++
 		c.mu.Unlock()
