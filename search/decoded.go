@@ -242,6 +242,15 @@ func (c *postingsCache) purge(snap *scorch.IndexSnapshot) {
 	}
 }
 
+// clear forgets everything the cache holds (its index is closed): the
+// decoded postings' memory goes back once no cursor reads them.
+func (c *postingsCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries, c.norms, c.seen, c.used, c.snap = nil, nil, nil, 0, weak.Pointer[scorch.IndexSnapshot]{}
+	c.init()
+}
+
 // remove takes e out of the cache.
 func (c *postingsCache) remove(e *decodedEntry) {
 	c.unlink(e)

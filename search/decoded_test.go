@@ -202,6 +202,13 @@ func TestPostingsCachePurge(t *testing.T) {
 	if used != c.used {
 		t.Fatalf("%d bytes counted, %d held", c.used, used)
 	}
+	// Closing the index lets go of everything.
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.entries)+len(c.norms) != 0 || c.used != 0 {
+		t.Fatalf("after Close: %d entries, %d norms, %d bytes", len(c.entries), len(c.norms), c.used)
+	}
 }
 
 // TestDecodedUnderEviction searches from several goroutines with a cache

@@ -284,6 +284,7 @@ func (x *Index) Close() error {
 	}
 	err := x.index.Close()
 	x.index = nil
+	x.postings.clear()
 	if err != nil {
 		return fmt.Errorf("search: close index %s: %w", x.path, err)
 	}
