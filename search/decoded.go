@@ -42,7 +42,7 @@ const (
 	// decodedBudget is how many bytes of decoded postings and norms one
 	// Index keeps. Measured (ANALYSIS.md, "Decoded postings"): serve's
 	// resident memory with the 100,000-idea index was 360–367 MB without
-	// the cache and 384–387 MB with it, under the 400 MB target; 16 MiB
+	// the cache and 383–387 MB with it, under the 400 MB target; 16 MiB
 	// took most of the gain that 32 MiB gave.
 	decodedBudget = 16 << 20
 	// decodedAging is how many requests for decodable terms pass before
