@@ -275,3 +275,26 @@ func TestDecodedUnderEviction(t *testing.T) {
 	}
 	t.Logf("cache: %+v", st)
 }
+
+// TestDecodedSeek checks seek's gallop and binary search against a linear
+// scan, from every start, for targets before, on, between and after the
+// documents of lists of several lengths.
+func TestDecodedSeek(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 7, 64, 1000} {
+		d := &decodedPostings{}
+		for i := range n {
+			d.docs = append(d.docs, uint32(3*i+1)) // 1, 4, 7, …
+		}
+		for from := 0; from <= n; from++ {
+			for target := uint32(0); target <= uint32(3*n+2); target++ {
+				want := from
+				for want < n && d.docs[want] < target {
+					want++
+				}
+				if got := d.seek(from, target); got != want {
+					t.Fatalf("%d postings: seek(%d, %d) = %d, want %d", n, from, target, got, want)
+				}
+			}
+		}
+	}
+}
