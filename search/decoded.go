@@ -1,6 +1,7 @@
 package search
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -140,12 +141,11 @@ type termKey struct{ field, term string }
 // termKey returns k's term of its field.
 func (k decodedKey) termKey() termKey { return termKey{k.field, k.term} }
 
-// decodedEntry is a cached decodedPostings in the recency list.
+// decodedEntry is a cached decodedPostings, an element of the recency list.
 type decodedEntry struct {
-	key        decodedKey
-	d          *decodedPostings
-	size       int
-	prev, next *decodedEntry
+	key  decodedKey
+	d    *decodedPostings
+	size int
 }
 
 // postingsCache keeps decoded postings of one Index (see decodedPostings).
@@ -157,8 +157,8 @@ type postingsCache struct {
 
 	mu      sync.Mutex
 	used    int
-	entries map[decodedKey]*decodedEntry
-	head    decodedEntry // recency list: head.next most recent, head.prev least
+	entries map[decodedKey]*list.Element // of *decodedEntry
+	lru     list.List                    // most recently used first
 	norms   map[normKey][]atomic.Uint32
 	seen    map[termKey]uint8 // popularity, halved every decodedAging requests
 	asks    int
@@ -179,20 +179,31 @@ func newPostingsCache(budget, minPostings int) *postingsCache {
 	return c
 }
 
-// init makes the cache's maps and list, if not yet made; a zero
-// postingsCache gets decodedBudget.
-func (c *postingsCache) init() {
+// limit is the cache's budget in bytes (decodedBudget for a zero one). Like
+// fewest, it reads fields set before the cache is first used and never
+// after, so it needs no lock.
+func (c *postingsCache) limit() int {
 	if c.budget == 0 {
-		c.budget = decodedBudget
+		return decodedBudget
 	}
+	return c.budget
+}
+
+// fewest is the fewest postings in a segment worth decoding.
+func (c *postingsCache) fewest() uint64 {
 	if c.minPostings == 0 {
-		c.minPostings = decodeMinPostings
+		return decodeMinPostings
 	}
+	return uint64(c.minPostings)
+}
+
+// init makes the cache's maps and list, if not yet made.
+func (c *postingsCache) init() {
 	if c.entries == nil {
-		c.entries = map[decodedKey]*decodedEntry{}
+		c.entries = map[decodedKey]*list.Element{}
 		c.norms = map[normKey][]atomic.Uint32{}
 		c.seen = map[termKey]uint8{}
-		c.head.next, c.head.prev = &c.head, &c.head
+		c.lru.Init()
 	}
 }
 
@@ -218,21 +229,21 @@ func (c *postingsCache) purge(snap *scorch.IndexSnapshot) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.init()
-	if p := weak.Make(snap); c.snap == p {
+	p := weak.Make(snap)
+	if c.snap == p {
 		return
-	} else {
-		c.snap = p
 	}
+	c.snap = p
 	live := map[segment.Segment]bool{}
 	for _, ss := range snap.Segments() {
 		live[ss.Segment()] = true
 	}
-	for e := c.head.prev; e != &c.head; {
-		prev := e.prev
-		if !live[e.key.seg] {
-			c.remove(e)
+	for el := c.lru.Back(); el != nil; {
+		prev := el.Prev()
+		if !live[el.Value.(*decodedEntry).key.seg] {
+			c.remove(el)
 		}
-		e = prev
+		el = prev
 	}
 	for k, n := range c.norms {
 		if !live[k.seg] {
@@ -251,52 +262,40 @@ func (c *postingsCache) clear() {
 	c.init()
 }
 
-// remove takes e out of the cache.
-func (c *postingsCache) remove(e *decodedEntry) {
-	c.unlink(e)
+// remove takes the entry el out of the cache.
+func (c *postingsCache) remove(el *list.Element) {
+	e := c.lru.Remove(el).(*decodedEntry)
 	delete(c.entries, e.key)
 	c.used -= e.size
-}
-
-// unlink takes e out of the recency list.
-func (c *postingsCache) unlink(e *decodedEntry) {
-	e.prev.next, e.next.prev = e.next, e.prev
-}
-
-// front makes e the most recently used.
-func (c *postingsCache) front(e *decodedEntry) {
-	e.next, e.prev = c.head.next, &c.head
-	e.next.prev, c.head.next = e, e
 }
 
 // lookup returns the decoded postings of key, decoding them from pl when
 // the term is popular enough to be admitted (nil otherwise, and the caller
 // reads pl itself). segDocs is the number of documents of the segment.
 func (c *postingsCache) lookup(key decodedKey, pl segment.PostingsList, segDocs uint64) (*decodedPostings, error) {
+	// Most terms have too few postings: they take no lock.
 	count := pl.Count()
-	c.mu.Lock()
-	c.init()
-	if count < uint64(c.minPostings) || segDocs > math.MaxUint32 || c.budget < 0 {
-		c.mu.Unlock()
+	if count < c.fewest() || segDocs > math.MaxUint32 || c.budget < 0 {
 		return nil, nil
 	}
-	size := decodedSize(count)
+	c.mu.Lock()
+	c.init()
 	pop := c.ask(key.termKey())
-	if e, ok := c.entries[key]; ok {
-		c.unlink(e)
-		c.front(e)
+	if el, ok := c.entries[key]; ok {
+		c.lru.MoveToFront(el)
 		c.stats.hits++
 		c.mu.Unlock()
-		return e.d, nil
+		return el.Value.(*decodedEntry).d, nil
 	}
 	c.stats.misses++
+	size := decodedSize(count)
 	nk := normKey{key.seg, key.field}
 	norms, haveNorms := c.norms[nk]
 	need := size
 	if !haveNorms {
 		need += 4 * int(segDocs)
 	}
-	if size > c.budget/8 {
+	if size > c.limit()/8 {
 		c.stats.rejected++
 		c.mu.Unlock()
 		return nil, nil
@@ -322,8 +321,8 @@ func (c *postingsCache) lookup(key decodedKey, pl segment.PostingsList, segDocs 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stats.decoded++
-	if e, ok := c.entries[key]; ok { // decoded meanwhile by another search
-		return e.d, nil
+	if el, ok := c.entries[key]; ok { // decoded meanwhile by another search
+		return el.Value.(*decodedEntry).d, nil
 	}
 	if _, ok := c.norms[nk]; !ok {
 		return d, nil // the segment was purged meanwhile: use it once
@@ -332,9 +331,8 @@ func (c *postingsCache) lookup(key decodedKey, pl segment.PostingsList, segDocs 
 	if !c.makeRoom(e.size, pop) {
 		return d, nil
 	}
-	c.entries[key] = e
+	c.entries[key] = c.lru.PushFront(e)
 	c.used += e.size
-	c.front(e)
 	return d, nil
 }
 
@@ -363,24 +361,23 @@ func (c *postingsCache) ask(t termKey) uint8 {
 // reports false, when one of the entries it would evict has been asked
 // for at least as often as pop.
 func (c *postingsCache) makeRoom(need int, pop uint8) bool {
-	free := c.budget - c.used
-	e := c.head.prev
-	for ; free < need && e != &c.head; e = e.prev {
+	free, victims := c.limit()-c.used, 0
+	for el := c.lru.Back(); free < need && el != nil; el = el.Prev() {
+		e := el.Value.(*decodedEntry)
 		if c.seen[e.key.termKey()] >= pop {
 			c.stats.rejected++
 			return false
 		}
 		free += e.size
+		victims++
 	}
 	if free < need {
 		c.stats.rejected++
 		return false
 	}
-	for v := c.head.prev; v != e; {
-		prev := v.prev
-		c.remove(v)
+	for range victims {
+		c.remove(c.lru.Back())
 		c.stats.evicted++
-		v = prev
 	}
 	return true
 }

@@ -191,7 +191,7 @@ func TestPostingsCachePurge(t *testing.T) {
 		if !live[k.seg] {
 			t.Fatalf("%q of a merged-away segment still held", k.term)
 		}
-		used += e.size
+		used += e.Value.(*decodedEntry).size
 	}
 	for k, n := range c.norms {
 		if !live[k.seg] {
