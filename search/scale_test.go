@@ -95,7 +95,7 @@ func TestScale(t *testing.T) {
 	// page is what the search page does: one page of 20 with a status
 	// filter and facets, and a highlighted snippet of each hit's body.
 	pageN := func(text string, n int) error {
-		res, err := idx.Search(t.Context(), Request{Text: text, Statuses: []string{"published"}, Facets: true, Page: n})
+		res, err := idx.Search(t.Context(), scalePage(text, n))
 		if err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func benchmarkScalePages(b *testing.B, idx *Index, queries []string) {
 	i := 0
 	for b.Loop() {
 		forgetAnswers(idx)
-		if _, err := idx.Search(b.Context(), scalePage(queries[i%len(queries)])); err != nil {
+		if _, err := idx.Search(b.Context(), scalePage(queries[i%len(queries)], 1)); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -186,10 +186,10 @@ func benchmarkScalePages(b *testing.B, idx *Index, queries []string) {
 	reportDecoded(b, idx)
 }
 
-// scalePage is the search page the scale benchmarks ask for: published
-// ideas, facets.
-func scalePage(text string) Request {
-	return Request{Text: text, Statuses: []string{"published"}, Facets: true}
+// scalePage is page n of the search page the scale tests ask for:
+// published ideas, with facets.
+func scalePage(text string, n int) Request {
+	return Request{Text: text, Statuses: []string{"published"}, Facets: true, Page: n}
 }
 
 // reportDecoded reports how much of idx's postings cache the benchmark
@@ -235,9 +235,9 @@ func benchmarkScaleMixed(b *testing.B, budget int) {
 		var r Request
 		switch n := i / 3; i % 3 {
 		case 0:
-			r = scalePage(keywords[n%len(keywords)])
+			r = scalePage(keywords[n%len(keywords)], 1)
 		case 1:
-			r = scalePage(short[n%len(short)])
+			r = scalePage(short[n%len(short)], 1)
 		default:
 			r = similarRequest(drafts[n%len(drafts)])
 		}
@@ -320,7 +320,7 @@ func TestScaleSlowestKeywords(t *testing.T) {
 		for range 3 {
 			forgetAnswers(idx)
 			start := time.Now()
-			res, err := idx.Search(t.Context(), Request{Text: q, Statuses: []string{"published"}, Facets: true})
+			res, err := idx.Search(t.Context(), scalePage(q, 1))
 			if err != nil {
 				t.Fatal(err)
 			}
