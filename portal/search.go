@@ -47,6 +47,10 @@ type searchAnswer struct {
 	// DropFilters is true when nothing matched with filters set: the
 	// page suggests searching without them.
 	DropFilters bool `json:"drop_filters_suggested"`
+	// WithoutQuotes, when set, is the query these hits are for: the one
+	// asked had "phrases" and found nothing on its first page, so its
+	// phrases were searched as plain words (search.WithoutQuotes).
+	WithoutQuotes string `json:"without_quotes,omitempty"`
 }
 
 // canSeeAll reports whether the caller may search pending and hidden items.
@@ -134,7 +138,29 @@ func (h *handler) searchRequest(c *fiber.Ctx) (search.Request, error) {
 }
 
 // runSearch searches and loads the hits' rows with the caller's visibility.
+// A query with "phrases" whose first page comes back empty is searched
+// again with the phrases as plain words; if that finds something, it is
+// the answer, and says so (WithoutQuotes).
 func (h *handler) runSearch(c *fiber.Ctx, r search.Request) (searchAnswer, error) {
+	ans, err := h.searchOnce(c, r)
+	if err != nil || len(ans.Hits) > 0 || r.Page > 1 {
+		return ans, err
+	}
+	loose, had := search.WithoutQuotes(r.Text)
+	if !had {
+		return ans, nil
+	}
+	r.Text = loose
+	again, err := h.searchOnce(c, r)
+	if err != nil || len(again.Hits) == 0 {
+		return ans, err
+	}
+	again.WithoutQuotes = loose
+	return again, nil
+}
+
+// searchOnce is runSearch without the second try.
+func (h *handler) searchOnce(c *fiber.Ctx, r search.Request) (searchAnswer, error) {
 	ans := searchAnswer{Page: r.Page, Hits: []searchHit{}, Facets: map[string][]search.FacetCount{}}
 	if h.index == nil {
 		return ans, userError(fiber.StatusServiceUnavailable, "search_unavailable", "搜索暂时不可用，请稍后再试")
@@ -338,6 +364,11 @@ func (h *handler) searchHTML(c *fiber.Ctx) error {
 	}
 	if p.Answer, err = h.runSearch(c, r); err != nil {
 		return err
+	}
+	if p.Answer.WithoutQuotes != "" {
+		// The box, the pages and the facets go on with the query searched.
+		p.Typed = p.Query.Get("q")
+		p.Query.Set("q", p.Answer.WithoutQuotes)
 	}
 	p.Searched = len(p.Query) > 0
 	p.Pager = newPager(p.Query, "/search", store.Page{Number: r.Page, PerPage: r.PerPage}, int64(p.Answer.Total))

@@ -43,6 +43,9 @@ type searchJSON struct {
 	} `json:"hits"`
 	Facets      map[string][]search.FacetCount `json:"facets"`
 	DropFilters bool                           `json:"drop_filters_suggested"`
+	// WithoutQuotes is the query searched instead when its phrases found
+	// nothing.
+	WithoutQuotes string `json:"without_quotes"`
 }
 
 func (s searchJSON) ids() []string {
@@ -705,6 +708,70 @@ func TestSearchPhraseExact(t *testing.T) {
 	page := f.visitor.get("/search?q=" + url.QueryEscape(`"小区电梯"`)).body
 	if !strings.Contains(page, `href="/ideas/`+whole+`"`) || strings.Contains(page, `href="/ideas/`+apart+`"`) {
 		t.Errorf(`page for "小区电梯":\n%s`, between(t, page, "<ol", "</ol>"))
+	}
+}
+
+// TestSearchWithoutQuotes: a query whose "phrase" no text holds is
+// searched again with the phrase as plain words, and the answer says so.
+func TestSearchWithoutQuotes(t *testing.T) {
+	f := newSearchFixture(t)
+	const typed, loose = "“小区电梯坏了”", "小区电梯坏了"
+	// No title or body holds 小区电梯坏了 in one run; lift and html hold
+	// its words.
+	ans := f.search(f.visitor, url.Values{"q": {typed}})
+	if ans.WithoutQuotes != loose || !slices.Contains(ans.ids(), f.id("lift")) || len(ans.Hits) < 2 {
+		t.Errorf("%s: without_quotes %q, hits %q; want %q and %s among two or more", typed, ans.WithoutQuotes, ans.ids(), loose, f.id("lift"))
+	}
+	for _, name := range []string{"pending", "hidden"} {
+		if slices.Contains(ans.ids(), f.id(name)) {
+			t.Errorf("%s: a resident sees the %s idea in the second search: %q", typed, name, ans.ids())
+		}
+	}
+	tests := []struct {
+		name string
+		q    url.Values
+		hits bool
+	}{
+		{"a phrase found as typed", url.Values{"q": {`"老旧小区"`}}, true},
+		{"nothing either way", url.Values{"q": {`"xyzzyqq"`}}, false},
+		// Page 2 of the second search has a hit, but a page after the
+		// first is never searched again: its first page was not empty.
+		{"a later page", url.Values{"q": {typed}, "page": {"2"}, "per_page": {"1"}}, false},
+		{"no phrase", url.Values{"q": {"老旧小区电梯"}}, true},
+	}
+	for _, tt := range tests {
+		ans := f.search(f.visitor, tt.q)
+		if ans.WithoutQuotes != "" || (len(ans.Hits) > 0) != tt.hits {
+			t.Errorf("%s (%s): without_quotes %q, hits %q", tt.name, tt.q.Encode(), ans.WithoutQuotes, ans.ids())
+		}
+	}
+
+	// The page says what it searched; the box and the facet links go on
+	// with it.
+	page := f.visitor.get("/search?q=" + url.QueryEscape(typed)).body
+	for _, want := range []string{
+		`<div class="alert alert-info" role="status">没有找到与 ` + typed + ` 完全一致的内容`,
+		"下面是不加引号搜索 " + loose + " 的结果",
+		`value="` + loose + `"`,
+		`href="/ideas/` + f.id("lift") + `"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page for %s lacks %q:\n%s", typed, want, between(t, page, "<h1>", "</ol>"))
+		}
+	}
+	facets := pageFacets(t, page)
+	if len(facets) == 0 {
+		t.Errorf("page for %s has no facets", typed)
+	}
+	for name, links := range facets {
+		for _, l := range links {
+			if got := l.query.Get("q"); got != loose {
+				t.Errorf("facet %s %s: q=%q, want %q", name, l.label, got, loose)
+			}
+		}
+	}
+	if page := f.visitor.get("/search?q=" + url.QueryEscape(`"老旧小区"`)).body; strings.Contains(page, "不加引号") {
+		t.Errorf(`page for "老旧小区", found as typed, speaks of searching without quotes`)
 	}
 }
 

@@ -30,6 +30,9 @@ type searchPage struct {
 	Facets   []facetView
 	SeeAll   bool
 	Searched bool
+	// Typed is the query as the resident typed it, when its phrases found
+	// nothing and Query holds it without quotes (searchAnswer.WithoutQuotes).
+	Typed string
 }
 
 // selectOption is one choice of a filter's <select>.

@@ -142,38 +142,74 @@ const openQuotes = "\"“”「『"
 // text. Unbalanced quotes close at the end; the input is clipped and
 // invalid UTF-8 replaced, so any input parses.
 func ParseQuery(text string) Parsed {
+	var p Parsed
+	var words []string
+	scanQuery(text, func(part queryPart) {
+		switch part.kind {
+		case partWord:
+			words = append(words, part.text)
+		case partPhrase:
+			p.Phrases = append(p.Phrases, part.text)
+		case partExcluded:
+			p.Excluded = append(p.Excluded, part.text)
+		}
+	})
+	p.Words = strings.Join(words, " ")
+	return p
+}
+
+// closeQuotes are the characters that end a phrase (see ParseQuery).
+const closeQuotes = "\"“”」』"
+
+// Kinds of queryPart.
+const (
+	partWord = iota
+	partPhrase
+	partExcluded
+)
+
+// queryPart is a word, phrase or exclusion of a query, as scanQuery reads
+// it; joined says that nothing separated it from the part before.
+type queryPart struct {
+	kind   int
+	text   string
+	joined bool
+}
+
+// scanQuery calls emit with each part of text, in order (see ParseQuery).
+func scanQuery(text string, emit func(queryPart)) {
 	text = strings.ToValidUTF8(text, " ")
 	if utf8.RuneCountInString(text) > 2*maxQueryRunes {
 		text = string([]rune(text)[:2*maxQueryRunes])
 	}
-	var p Parsed
-	var words []string
 	rs := []rune(text)
-	isMinus := func(r rune) bool { return r == '-' || r == '－' }
 	// phrase reads the quoted text opening at rs[i] and returns it with
 	// the index after its closing quote.
 	phrase := func(i int) (string, int) {
 		j := i + 1
-		for j < len(rs) && !strings.ContainsRune("\"“”」』", rs[j]) {
+		for j < len(rs) && !strings.ContainsRune(closeQuotes, rs[j]) {
 			j++
 		}
 		return strings.TrimSpace(string(rs[i+1 : j])), j + 1
 	}
+	joined := false // no space since the last part
 	for i := 0; i < len(rs); {
 		r := rs[i]
 		switch {
 		case unicode.IsSpace(r):
 			i++
+			joined = false
+			continue
 		case strings.ContainsRune(openQuotes, r):
 			var ph string
 			if ph, i = phrase(i); ph != "" {
-				p.Phrases = append(p.Phrases, ph)
+				emit(queryPart{kind: partPhrase, text: ph, joined: joined})
 			}
 		case isMinus(r) && i+1 < len(rs) && strings.ContainsRune(openQuotes, rs[i+1]):
 			// -"a phrase" excludes the phrase.
 			var ph string
 			if ph, i = phrase(i + 1); ph != "" {
-				p.Excluded = append(p.Excluded, ph)
+				emit(queryPart{kind: partExcluded, text: ph, joined: joined})
 			}
 		default:
 			j := i
@@ -182,16 +218,83 @@ func ParseQuery(text string) Parsed {
 			}
 			w := string(rs[i:j])
 			if ex := strings.TrimLeftFunc(w, isMinus); isMinus(r) && ex != "" {
-				p.Excluded = append(p.Excluded, ex)
+				emit(queryPart{kind: partExcluded, text: ex, joined: joined})
 			} else {
-				words = append(words, w)
+				emit(queryPart{kind: partWord, text: w, joined: joined})
 			}
 			i = j
 		}
+		joined = true
 	}
-	p.Words = strings.Join(words, " ")
-	return p
 }
+
+// WithoutQuotes returns the query text with its "phrases" as plain words
+// where they stood (常凝市“砖厂”协会 → 常凝市砖厂协会), its words and
+// -exclusions kept, and whether it had a phrase at all. A search that
+// finds nothing for a phrase is tried again so: Chinese writing puts
+// quotes round words for emphasis (居民“很受伤”) far more often than a
+// resident means "exactly these characters", and a title pasted into the
+// search box should still find its idea.
+func WithoutQuotes(text string) (string, bool) {
+	var b strings.Builder
+	had := false
+	// joinable: the last part written was a word, or a phrase's words,
+	// that is not all minus signs.
+	joinable := false
+	scanQuery(text, func(part queryPart) {
+		if part.kind == partExcluded {
+			// A bare -word holds no space or opening quote and starts
+			// with no minus; an excluded phrase may, but never holds a
+			// closing quote.
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			if isMinusStart(part.text) || strings.ContainsFunc(part.text, func(r rune) bool {
+				return unicode.IsSpace(r) || strings.ContainsRune(openQuotes, r)
+			}) {
+				b.WriteString(`-"` + part.text + `"`)
+			} else {
+				b.WriteString("-" + part.text)
+			}
+			joinable = false
+			return
+		}
+		words := []string{part.text}
+		if part.kind == partPhrase {
+			had = true
+			// A phrase may hold opening quotes (“a「b”): as words they
+			// would open a phrase again, and a leading minus would
+			// exclude.
+			words = nil
+			for _, w := range strings.FieldsFunc(part.text, func(r rune) bool {
+				return unicode.IsSpace(r) || strings.ContainsRune(openQuotes+closeQuotes, r)
+			}) {
+				if w = strings.TrimLeftFunc(w, isMinus); w != "" {
+					words = append(words, w)
+				}
+			}
+		}
+		for k, w := range words {
+			// A word stays joined to the one before as it was, unless
+			// the two would read as an exclusion.
+			if b.Len() > 0 && !(k == 0 && part.joined && joinable && !isMinusStart(w)) {
+				b.WriteByte(' ')
+			}
+			b.WriteString(w)
+			joinable = strings.TrimLeftFunc(w, isMinus) != ""
+		}
+	})
+	if !had {
+		return text, false
+	}
+	return b.String(), true
+}
+
+// isMinusStart reports whether s starts with a minus.
+func isMinusStart(s string) bool { return strings.IndexFunc(s, isMinus) == 0 }
+
+// isMinus reports whether r excludes the word or phrase it starts.
+func isMinus(r rune) bool { return r == '-' || r == '－' }
 
 // phraseQuery matches text as a contiguous run of characters in the title
 // or the body (see PhraseQuery).

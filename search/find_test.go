@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -94,7 +95,74 @@ func FuzzParseQuery(f *testing.F) {
 		if phraseQuery(text) == nil {
 			t.Error("nil phrase query")
 		}
+		checkWithoutQuotes(t, text)
 	})
+}
+
+// checkWithoutQuotes checks WithoutQuotes(text) against ParseQuery: no
+// phrase is left, the exclusions are the same, and the words are the old
+// words and the phrases' words, in their order.
+func checkWithoutQuotes(t *testing.T, text string) {
+	t.Helper()
+	p := ParseQuery(text)
+	got, had := WithoutQuotes(text)
+	if had != (len(p.Phrases) > 0) {
+		t.Fatalf("WithoutQuotes(%.40q) says phrases %v, ParseQuery found %q", text, had, p.Phrases)
+	}
+	if !had {
+		if got != text {
+			t.Errorf("WithoutQuotes(%.40q) changed a query without phrases to %.40q", text, got)
+		}
+		return
+	}
+	if utf8.RuneCountInString(text) >= 2*maxQueryRunes-2*len(p.Excluded) {
+		return // clipped: ParseQuery of the answer may clip elsewhere
+	}
+	var want strings.Builder
+	scanQuery(text, func(part queryPart) {
+		switch part.kind {
+		case partWord:
+			want.WriteString(part.text)
+		case partPhrase:
+			for _, w := range strings.FieldsFunc(part.text, func(r rune) bool {
+				return unicode.IsSpace(r) || strings.ContainsRune(openQuotes+closeQuotes, r)
+			}) {
+				want.WriteString(strings.TrimLeftFunc(w, isMinus))
+			}
+		}
+	})
+	q := ParseQuery(got)
+	if len(q.Phrases) != 0 || !slices.Equal(q.Excluded, p.Excluded) || strings.Join(strings.Fields(q.Words), "") != want.String() {
+		t.Errorf("WithoutQuotes(%.40q) = %.60q, which parses to %s; want words %.40q and exclusions %q",
+			text, got, clipParsed(q), want.String(), p.Excluded)
+	}
+}
+
+func TestWithoutQuotes(t *testing.T) {
+	tests := []struct {
+		text, want string
+		had        bool
+	}{
+		{"老旧小区 电梯", "老旧小区 电梯", false},
+		{"居民“很受伤”", "居民很受伤", true},
+		{`"老旧小区" 电梯 -物业`, "老旧小区 电梯 -物业", true},
+		{"常凝市“砖厂”协会“垄断”是否合理", "常凝市砖厂协会垄断是否合理", true},
+		{"--“物业”a", "-- 物业a", true},
+		{"“物业”-a", "物业 -a", true},
+		{`“大病看不出,感冒吓死人”`, "大病看不出,感冒吓死人", true},
+		{`“a「b” -"物业 公司" -“-号”`, `a b -"物业 公司" -"-号"`, true},
+		{`停车“ 难 ”`, "停车难", true},
+		{`“-物业”`, "物业", true},
+		{`"unbalanced`, "unbalanced", true},
+		{`""`, `""`, false}, // an empty phrase is no phrase
+	}
+	for _, tt := range tests {
+		got, had := WithoutQuotes(tt.text)
+		if got != tt.want || had != tt.had {
+			t.Errorf("WithoutQuotes(%q) = %q, %v; want %q, %v", tt.text, got, had, tt.want, tt.had)
+		}
+		checkWithoutQuotes(t, tt.text)
+	}
 }
 
 // findDocs is a small corpus with one of each filter's values and enough
