@@ -241,7 +241,7 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 				continue
 			}
 			sh.Title, body = masked(i.TitleMasked, i.Title), masked(i.BodyMasked, i.Body)
-			if !holdsPhrases(sh.Title, body, phrases) {
+			if !search.HoldsPhrases(sh.Title, body, phrases) {
 				continue
 			}
 			camp, err := cat.campaign(ctx, i.CampaignID)
@@ -265,7 +265,7 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 				debates[p.DebateID] = d
 			}
 			sh.Title, body = d.Title, p.BodyMasked
-			if !holdsPhrases(sh.Title, body, phrases) {
+			if !search.HoldsPhrases(sh.Title, body, phrases) {
 				continue
 			}
 			sh.URL = "/debates/" + url.PathEscape(d.Slug) + "#p" + hit.ID[len(searchdocs.PostIDPrefix):]
@@ -278,17 +278,6 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 		out = append(out, sh)
 	}
 	return out, nil
-}
-
-// holdsPhrases reports whether the title or the body holds each phrase, as
-// the index means it: each phrase within one field (see search.PhraseQuery).
-func holdsPhrases(title, body string, phrases []string) bool {
-	for _, ph := range phrases {
-		if !search.ContainsPhrase(title, ph) && !search.ContainsPhrase(body, ph) {
-			return false
-		}
-	}
-	return true
 }
 
 // titleSpans are the byte ranges of title to mark for hl's query: the

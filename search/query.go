@@ -58,6 +58,20 @@ func PhraseQuery(text string) query.Query {
 	return &textQuery{text: text, fields: textFields(), boost: 1, phrase: true}
 }
 
+// HoldsPhrases reports whether a document's title or its body holds each
+// phrase, as the index means it: each phrase within one field (see
+// ContainsPhrase). The index matches a phrase by its character pairs, so
+// "小区电梯" also matches a text with 小区 and 电梯 apart; callers check
+// the hits' loaded texts with this.
+func HoldsPhrases(title, body string, phrases []string) bool {
+	for _, ph := range phrases {
+		if !ContainsPhrase(title, ph) && !ContainsPhrase(body, ph) {
+			return false
+		}
+	}
+	return true
+}
+
 // ContainsPhrase reports whether text holds phrase as PhraseQuery means it:
 // both folded (see Fold), with everything but letters and digits ignored.
 // An empty phrase is in every text.

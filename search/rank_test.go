@@ -294,6 +294,17 @@ func TestPhraseQuery(t *testing.T) {
 	if !ContainsPhrase("垃圾，分类", "垃圾分类") || !ContainsPhrase("臺灣ＡＢＣ", "台湾abc") {
 		t.Error("ContainsPhrase does not fold or skip punctuation")
 	}
+	// HoldsPhrases: each phrase whole in the title or in the body.
+	for _, d := range docs {
+		want := d.ID == "whole" || d.ID == "title"
+		if got := HoldsPhrases(d.Title, d.Body, []string{"垃圾分类"}); got != want {
+			t.Errorf("HoldsPhrases(%s, 垃圾分类) = %v", d.ID, got)
+		}
+	}
+	if !HoldsPhrases("关于垃圾分类", "车位不足", []string{"垃圾分类", "车位"}) || HoldsPhrases("关于垃圾分类", "车位不足", []string{"垃圾分类", "停车"}) ||
+		!HoldsPhrases("", "", nil) {
+		t.Error("HoldsPhrases with two phrases, or none")
+	}
 	for _, text := range []string{"", "！！", "\xff"} {
 		if got := searchScores(t, idx, PhraseQuery(text)); len(got) != 0 {
 			t.Errorf("PhraseQuery(%q) matched %v", text, got)

@@ -15,6 +15,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"jindianzi/portal/searchdocs"
+	"jindianzi/portal/store"
 	"jindianzi/search"
 )
 
@@ -119,29 +120,69 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("无法打开搜索索引（服务运行时索引被占用，请改用 /api/v1/search）: %w", err)
 	}
 	defer idx.Close()
-	res, err := idx.Search(context.Background(), search.Request{Text: q, Campaign: campaign, PerPage: limit})
+	ctx := context.Background()
+	req := search.Request{Text: q, Campaign: campaign, PerPage: limit}
+	total, lines, err := searchLines(ctx, st, idx, req)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "共 %d 条结果\n", res.Total)
-	ctx := context.Background()
-	for i, hit := range res.Hits {
+	if len(lines) == 0 {
+		// As the portal does: phrases that find nothing are tried as words.
+		if loose, had := search.WithoutQuotes(q); had {
+			req.Text = loose
+			looseTotal, looseLines, err := searchLines(ctx, st, idx, req)
+			if err != nil {
+				return err
+			}
+			if len(looseLines) > 0 {
+				fmt.Fprintf(stdout, "没有与引号内短语完全一致的结果，以下是不加引号搜索 %s 的结果\n", loose)
+				total, lines = looseTotal, looseLines
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "共 %d 条结果\n", total)
+	for i, line := range lines {
+		fmt.Fprintf(stdout, "%2d. %s\n", i+1, line)
+	}
+	return nil
+}
+
+// searchLines runs req and returns the index's total and a line for each
+// hit (id, score, status, title) whose title or body holds the query's
+// phrases (search.HoldsPhrases, as the portal checks them).
+func searchLines(ctx context.Context, st *store.Store, idx *search.Index, req search.Request) (uint64, []string, error) {
+	res, err := idx.Search(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	phrases := search.ParseQuery(req.Text).Phrases
+	var lines []string
+	for _, hit := range res.Hits {
 		entity, id, err := searchdocs.ParseID(hit.ID)
 		if err != nil {
 			continue
 		}
-		title, status := "", ""
+		// Phrases are checked in the texts the index holds (the masked
+		// copies); operators see the titles as sent.
+		title, status, indexed := "", "", search.Doc{}
 		if entity == searchdocs.EntityIdea {
 			if idea, err := st.IdeaByID(ctx, id); err == nil {
 				title, status = idea.Title, idea.Status.Label()
+				indexed = searchdocs.IdeaDoc(idea, "", "")
 			}
 		} else if p, err := st.DebatePostByID(ctx, id); err == nil {
 			body := []rune(p.BodyMasked)
 			title, status = "[讨论] "+string(body[:min(30, len(body))]), p.Status.Label()
+			if d, err := st.DebateByID(ctx, p.DebateID); err == nil {
+				indexed = searchdocs.PostDoc(p, d)
+			}
 		}
-		fmt.Fprintf(stdout, "%2d. %-10s %6.3f  %s  %s\n", i+1, hit.ID, hit.Score, status, title)
+		if len(phrases) > 0 && !search.HoldsPhrases(indexed.Title, indexed.Body, phrases) {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%-10s %6.3f  %s  %s", hit.ID, hit.Score, status, title))
 	}
-	return nil
+	return res.Total, lines, nil
 }
 
 // bulkMemoryLimit is bulkGC's soft memory limit: 1.5 GiB.

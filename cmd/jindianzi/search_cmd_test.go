@@ -107,6 +107,24 @@ func TestReindexAndSearch(t *testing.T) {
 			if res.code != 0 || !strings.Contains(res.stdout, "加装电梯") {
 				t.Errorf("search in the demo campaign: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 			}
+			// A phrase no text holds is searched again as words, and the
+			// output says so; one found as typed is not.
+			res = runCLI(t, "", append([]string{"search", "“老旧小区电梯”"}, common...)...)
+			lines = strings.Split(strings.TrimRight(res.stdout, "\n"), "\n")
+			if res.code != 0 || len(lines) < 3 || lines[0] != "没有与引号内短语完全一致的结果，以下是不加引号搜索 老旧小区电梯 的结果" ||
+				!resultsLine.MatchString(lines[1]) || !strings.Contains(lines[2], "加装电梯") {
+				t.Errorf("search for a phrase no text holds: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			// 上学, 学校 and 校门 are all in one idea's body, never in one
+			// run: the index matches it, the check of the text does not.
+			res = runCLI(t, "", append([]string{"search", "“上学校门”"}, common...)...)
+			if res.code != 0 || !strings.HasPrefix(res.stdout, "没有与引号内短语完全一致的结果，以下是不加引号搜索 上学校门 的结果\n") {
+				t.Errorf("search for a phrase whose pairs one idea holds apart: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			res = runCLI(t, "", append([]string{"search", "“老旧小区”"}, common...)...)
+			if res.code != 0 || !resultsLine.MatchString(strings.SplitN(res.stdout, "\n", 2)[0]) || !strings.Contains(res.stdout, "加装电梯") {
+				t.Errorf("search for a phrase found as typed: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
 			// Debate posts are found and shown as such.
 			res = runCLI(t, "", append([]string{"search", "交通信号"}, common...)...)
 			if res.code != 0 || !strings.Contains(res.stdout, "post-") || !strings.Contains(res.stdout, "[讨论]") {
