@@ -42,14 +42,18 @@ var t2sIdeographs = sync.OnceValue(func() *[(0x9FFF - 0x4E00 + 64) / 64]uint64 {
 })
 
 // startsFree reports whether rest (the text after a character) starts with
-// nothing that NFKC could combine with that character: its end, ASCII, or a
-// CJK character or punctuation mark.
+// nothing that NFKC could combine with that character: its end, ASCII, a
+// CJK character or punctuation mark, or one of the starters common in
+// Chinese text that nothing combines with (the no-break space, the
+// ellipsis, curly quotes, the em dash; pasted text has runs of no-break
+// spaces).
 func startsFree(rest string) bool {
 	if rest == "" || rest[0] < utf8.RuneSelf {
 		return true
 	}
 	r, _ := utf8.DecodeRuneInString(rest)
-	return (0x3000 <= r && r <= 0x3029) || (0x3030 <= r && r <= 0x303F) || (0x4E00 <= r && r <= 0x9FFF) || (0xFF01 <= r && r <= 0xFF5E)
+	return (0x3000 <= r && r <= 0x3029) || (0x3030 <= r && r <= 0x303F) || (0x4E00 <= r && r <= 0x9FFF) || (0xFF01 <= r && r <= 0xFF5E) ||
+		r == 0xA0 || r == 0x2026 || isStablePunct(r)
 }
 
 // isStablePunct reports whether r is one of the punctuation marks common in
@@ -66,62 +70,68 @@ func isStablePunct(r rune) bool {
 // bytes and invalid UTF-8 replaced by spaces. Index and queries fold the same
 // way, so a resident finds a text whichever of these forms either side used.
 func Fold(text string) string {
-	f, _ := foldText(text)
+	f, _ := foldWith(text, false)
 	return f
 }
 
-// foldSpan records that the folded bytes from its position up to the next
-// span's came from text[origStart:origEnd]. In an identity span (ident)
-// every folded byte stands where the original's did (the text was kept, or
-// changed letter for letter with the same length: lower case, one
-// traditional character for one simplified), so offsets inside it map one
-// to one; other spans map as a whole.
+// foldSpan records that the folded bytes [folded, foldedEnd) came from
+// text[origStart:origEnd] and map to it as a whole. Only the characters
+// folding to a different length (，→ ",", ① → "1", … → "...", one mapped
+// to nothing) make a span: between spans every folded byte stands at the
+// same distance from its original as after the span before, since the
+// rest was kept or changed letter for letter (lower case, one traditional
+// character for one simplified). Chinese text has a full-width comma every
+// dozen characters, and a search page folds the text of every hit.
 type foldSpan struct {
-	folded             int
+	folded, foldedEnd  int
 	origStart, origEnd int
-	ident              bool
 }
 
 // folded is a folded text with the way back to the original's byte offsets.
 type folded struct {
 	text  string
-	spans []foldSpan // nil when text is byte-for-byte the original
+	spans []foldSpan // none when every character kept its length
 	orig  int        // length of the original
 }
 
 // origStart returns the offset in the original text where the folded byte
 // at i came from; i == len(text) maps to the original's end.
 func (f *folded) origStart(i int) int {
-	if f.spans == nil {
-		return i
-	}
 	if i >= len(f.text) {
 		return f.orig
 	}
-	s := &f.spans[f.spanAt(i)]
-	if s.ident {
-		return s.origStart + i - s.folded
+	k := f.spanAt(i)
+	if k < 0 {
+		return i
 	}
-	return s.origStart
+	s := &f.spans[k]
+	if i < s.foldedEnd {
+		return s.origStart
+	}
+	return s.origEnd + i - s.foldedEnd
 }
 
 // origEnd returns the offset in the original text just after the source of
 // the folded bytes ending at i (i > 0).
 func (f *folded) origEnd(i int) int {
-	if f.spans == nil {
-		return i
-	}
 	if i <= 0 {
 		return 0
 	}
-	s := &f.spans[f.spanAt(i-1)]
-	if s.ident {
-		return s.origStart + i - s.folded
+	k := f.spanAt(i - 1)
+	if k < 0 {
+		return i
 	}
-	return s.origEnd
+	s := &f.spans[k]
+	if i-1 < s.foldedEnd {
+		return s.origEnd
+	}
+	return s.origEnd + i - s.foldedEnd
 }
 
-// spanAt returns the index of the span holding folded byte i.
+// spanAt returns the index of the last span starting at or before folded
+// byte i, or -1. A character folded to nothing leaves an empty span,
+// followed by the next at the same place: the later one is the one that
+// holds i.
 func (f *folded) spanAt(i int) int {
 	lo, hi := 0, len(f.spans) // first span starting after i, minus one
 	for lo < hi {
@@ -175,28 +185,42 @@ func identRun(text string, i int, t2sHan *[(0x9FFF - 0x4E00 + 64) / 64]uint64) i
 // what follows cannot combine with it (startsFree). Everything else is
 // normalised one NFKC segment at a time.
 func foldText(text string) (string, *folded) {
+	return foldWith(text, true)
+}
+
+// foldWith is foldText; without spans it records no way back and returns
+// no *folded, for Fold. The folded text is built in a strings.Builder, so it is
+// not copied again at the end, and the rare characters outside the fast
+// path are normalised into one scratch buffer: a search page folds the
+// text of every hit it highlights, and each allocation here is paid per
+// hit.
+func foldWith(text string, withSpans bool) (string, *folded) {
 	t2s := t2sTable()
 	t2sHan := t2sIdeographs()
-	b := make([]byte, 0, len(text))
-	spans := make([]foldSpan, 0, len(text)/32)
-	changed := false // the folded bytes differ from text
-	// add records that folded bytes from start came from text[i:j].
+	var b strings.Builder
+	b.Grow(len(text))
+	var spans []foldSpan
+	if withSpans {
+		spans = make([]foldSpan, 0, len(text)/64)
+	}
+	var scratch []byte // one NFKC segment at a time
+	changed := false   // the folded bytes differ from text
+	// add records that the folded bytes from start to the end came from
+	// text[i:j]; ident says they kept its length.
 	add := func(start, i, j int, ident bool) {
-		if n := len(spans); ident && n > 0 && spans[n-1].ident && spans[n-1].origEnd == i {
-			spans[n-1].origEnd = j
-			return
+		if withSpans && !ident {
+			spans = append(spans, foldSpan{folded: start, foldedEnd: b.Len(), origStart: i, origEnd: j})
 		}
-		spans = append(spans, foldSpan{folded: start, origStart: i, origEnd: j, ident: ident})
 	}
 	for i := 0; i < len(text); {
 		if j := identRun(text, i, t2sHan); j > i {
-			start := len(b)
-			b = append(b, text[i:j]...)
+			start := b.Len()
+			b.WriteString(text[i:j])
 			add(start, i, j, true)
 			i = j
 			continue
 		}
-		start := len(b)
+		start := b.Len()
 		c := text[i]
 		if c < utf8.RuneSelf && startsFree(text[i+1:]) {
 			switch {
@@ -207,7 +231,7 @@ func foldText(text string) (string, *folded) {
 				c = ' '
 				changed = true
 			}
-			b = append(b, c)
+			b.WriteByte(c)
 			add(start, i, i+1, true)
 			i++
 			continue
@@ -218,22 +242,30 @@ func foldText(text string) (string, *folded) {
 				r = t2s[r]
 				changed = true
 			}
-			b = utf8.AppendRune(b, r)
-			add(start, i, i+size, len(b)-start == size)
+			b.WriteRune(r)
+			add(start, i, i+size, b.Len()-start == size)
 			i += size
 			continue
 		}
 		if 0x3001 <= r && r <= 0x3029 && startsFree(text[i+size:]) {
 			// CJK punctuation (、。《》「」【】…), which NFKC leaves alone
 			// and which nothing after it combines with.
-			b = append(b, text[i:i+size]...)
+			b.WriteString(text[i : i+size])
 			add(start, i, i+size, true)
+			i += size
+			continue
+		}
+		if r == 0x2026 && startsFree(text[i+size:]) {
+			// The ellipsis, as NFKC writes it.
+			b.WriteString("...")
+			add(start, i, i+size, false)
+			changed = true
 			i += size
 			continue
 		}
 		if r == 0xA0 && startsFree(text[i+size:]) {
 			// A no-break space (common in pasted text): NFKC's space.
-			b = append(b, ' ')
+			b.WriteByte(' ')
 			add(start, i, i+size, false)
 			changed = true
 			i += size
@@ -248,14 +280,14 @@ func foldText(text string) (string, *folded) {
 					c += 'a' - 'A'
 				}
 			}
-			b = append(b, c)
+			b.WriteByte(c)
 			add(start, i, i+size, false)
 			changed = true
 			i += size
 			continue
 		}
 		if r == 0 || (r == utf8.RuneError && size == 1) {
-			b = append(b, ' ')
+			b.WriteByte(' ')
 			add(start, i, i+1, true)
 			changed = true
 			i++
@@ -279,29 +311,30 @@ func foldText(text string) (string, *folded) {
 				j += sj
 			}
 		}
-		seg := text[i : i+n]
-		if !norm.NFKC.IsNormalString(seg) {
-			seg = norm.NFKC.String(seg)
-		}
-		for _, c := range seg {
+		scratch = norm.NFKC.AppendString(scratch[:0], text[i:i+n])
+		for _, c := range string(scratch) {
 			if s, ok := t2s[c]; ok {
 				c = s
 			}
-			b = utf8.AppendRune(b, unicode.ToLower(c))
+			b.WriteRune(unicode.ToLower(c))
 		}
-		if len(b) > start { // NFKC may map a character to nothing
-			out := b[start:]
-			same := string(out) == text[i:i+n]
-			changed = changed || !same
-			add(start, i, i+n, same)
-		} else {
-			changed = true
-		}
+		// Only a segment kept byte for byte maps byte for byte (℃ folds
+		// to °c, of the same length). NFKC may map a character to nothing:
+		// an empty span.
+		same := b.String()[start:] == text[i:i+n]
+		changed = changed || !same
+		add(start, i, i+n, same)
 		i += n
+	}
+	out := text
+	if changed {
+		out = b.String()
+	}
+	if !withSpans {
+		return out, nil
 	}
 	if !changed {
 		return text, &folded{text: text, orig: len(text)}
 	}
-	out := string(b)
 	return out, &folded{text: out, spans: spans, orig: len(text)}
 }

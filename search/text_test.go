@@ -165,13 +165,13 @@ func TestLengthTerms(t *testing.T) {
 // Folding maps every folded character back to the characters it came from.
 func TestFoldOffsetsProperty(t *testing.T) {
 	alphabet := []string{"a", "B", "Z", "1", " ", "\x00", "\xff", "中", "國", "臺", "灣", "ｅ", "\u0301", "，", "Ａ", "　",
-		"ﬁ", "\u3099", "か", "㈱", "①", "é", "É", "Ⅻ", "\U00020000", "\uF900", "\u00AD", "e", "ｶ", "ﾞ", "。", "、", "《", "〶", "\u302A", "〸"}
+		"ﬁ", "\u3099", "か", "㈱", "①", "é", "É", "Ⅻ", "\U00020000", "\uF900", "\u00AD", "e", "ｶ", "ﾞ", "。", "、", "《", "〶", "\u302A", "〸", "℃", "…", "\u00A0", "“"}
 	rng := rand.New(rand.NewSource(1))
 	for n := 0; n < 20000; n++ {
 		s := randomMix(rng, alphabet, 10)
 		got, fm := foldText(s)
-		if !utf8.ValidString(got) || got != referenceFold(s) {
-			t.Fatalf("foldText(%q) = %q", s, got)
+		if !utf8.ValidString(got) || got != referenceFold(s) || Fold(s) != got {
+			t.Fatalf("foldText(%q) = %q, Fold %q", s, got, Fold(s))
 		}
 		prev := 0
 		for i, r := range got {
