@@ -240,7 +240,7 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 			if !ok || (!all && !i.Visible()) {
 				continue
 			}
-			sh.Title, body = masked(i.TitleMasked, i.Title), masked(i.BodyMasked, i.Body)
+			sh.Title, body = i.Title, i.Body
 			if !search.HoldsPhrases(sh.Title, body, phrases) {
 				continue
 			}

@@ -363,15 +363,15 @@ func (s *Store) IdeasByIDs(ctx context.Context, ids []int64) ([]Idea, error) {
 // IdeaSummary is what a list of ideas from many places shows, such as
 // search hits: enough to decide who may see each and to show its title and
 // a snippet, without contact details, moderation data or other internals.
+// Title and Body are the texts shown in public: the masked copies, or the
+// texts as sent where nothing was masked.
 type IdeaSummary struct {
-	ID          int64
-	CampaignID  int64
-	Title       string
-	Body        string
-	TitleMasked string
-	BodyMasked  string
-	Status      IdeaStatus
-	Hidden      bool
+	ID         int64
+	CampaignID int64
+	Title      string
+	Body       string
+	Status     IdeaStatus
+	Hidden     bool
 }
 
 // Visible reports whether residents may see the idea (see Idea.Visible).
@@ -384,8 +384,14 @@ func (s *Store) IdeaSummariesByIDs(ctx context.Context, ids []int64) ([]IdeaSumm
 	if len(ids) == 0 {
 		return out, nil
 	}
+	// One copy of each text, chosen by the database: a search page reads
+	// the bodies of all its hits, and the masked and the sent copy of a
+	// long letter are both long.
 	err := s.r.WithContext(ctx).Model(&Idea{}).
-		Select("id", "campaign_id", "title", "body", "title_masked", "body_masked", "status", "hidden").
+		Select("id", "campaign_id",
+			"CASE WHEN title_masked <> '' THEN title_masked ELSE title END AS title",
+			"CASE WHEN body_masked <> '' THEN body_masked ELSE body END AS body",
+			"status", "hidden").
 		Where("id IN ?", ids).Find(&out).Error
 	return out, wrap(err, "idea summaries by id")
 }

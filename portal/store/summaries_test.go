@@ -21,22 +21,40 @@ func TestIdeaSummariesByIDs(t *testing.T) {
 		})
 		pending := e.idea(c, store.IdeaPending, nil)
 		hidden := e.idea(c, store.IdeaPublished, func(i *store.Idea) { i.Hidden = true })
+		// Nothing masked: no masked copies, the texts as sent are shown.
+		plain := e.idea(c, store.IdeaPublished, func(i *store.Idea) {
+			i.Title, i.Body, i.TitleMasked, i.BodyMasked = "路灯不亮", "小区门口的路灯坏了", "", ""
+		})
 
-		got, err := st.IdeaSummariesByIDs(e.ctx, []int64{shown.ID, pending.ID, hidden.ID, 1 << 40})
+		got, err := st.IdeaSummariesByIDs(e.ctx, []int64{shown.ID, pending.ID, hidden.ID, plain.ID, 1 << 40})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 3 {
-			t.Fatalf("%d summaries for 3 ideas and a missing id: %+v", len(got), got)
+		if len(got) != 4 {
+			t.Fatalf("%d summaries for 4 ideas and a missing id: %+v", len(got), got)
 		}
-		full, err := st.IdeasByIDs(e.ctx, []int64{shown.ID, pending.ID, hidden.ID})
+		for _, s := range got {
+			if s.ID == shown.ID && (s.Title != "电话138****8000的建议" || s.Body != "请打138****8000联系我") {
+				t.Errorf("summary of a masked idea shows %q / %q", s.Title, s.Body)
+			}
+			if s.ID == plain.ID && (s.Title != "路灯不亮" || s.Body != "小区门口的路灯坏了") {
+				t.Errorf("summary of an idea without masked copies shows %q / %q", s.Title, s.Body)
+			}
+		}
+		full, err := st.IdeasByIDs(e.ctx, []int64{shown.ID, pending.ID, hidden.ID, plain.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range got {
 			i := full[slices.IndexFunc(full, func(i store.Idea) bool { return i.ID == s.ID })]
-			want := store.IdeaSummary{ID: i.ID, CampaignID: i.CampaignID, Title: i.Title, Body: i.Body,
-				TitleMasked: i.TitleMasked, BodyMasked: i.BodyMasked, Status: i.Status, Hidden: i.Hidden}
+			title, body := i.TitleMasked, i.BodyMasked
+			if title == "" {
+				title = i.Title
+			}
+			if body == "" {
+				body = i.Body
+			}
+			want := store.IdeaSummary{ID: i.ID, CampaignID: i.CampaignID, Title: title, Body: body, Status: i.Status, Hidden: i.Hidden}
 			if s != want {
 				t.Errorf("summary %+v, row %+v", s, want)
 			}
