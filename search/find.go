@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -598,7 +599,8 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 	defer s.Close()
 	// The pool grows on demand: a deep page (k up to 10,000,000 through
 	// the API) must not allocate ahead for matches there may not be.
-	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+min(k, maxPreallocHits)+1, 0)}
+	pool := newMatchPool(s.DocumentMatchPoolSize() + min(k, maxPreallocHits) + 1)
+	sctx := &search.SearchContext{DocumentMatchPool: pool}
 	// passes checks the keyword filters against a segment's columns,
 	// with each segment's passing codes worked out once.
 	var allowed [][][]bool // per segment, per field: whether each code passes
@@ -728,7 +730,30 @@ func collectFrom(ctx context.Context, r index.IndexReader, snap *scorch.IndexSna
 	if counter != nil {
 		out.Facets = counter.result()
 	}
+	if k <= maxPreallocHits {
+		// Nothing refers to the matches any more: the next search takes
+		// them, and a deep page's pool is left to the collector.
+		for _, h := range best {
+			pool.Put(h.dm)
+		}
+		matchPools.Put(pool)
+	}
 	return out, nil
+}
+
+// matchPools holds the document-match pools of finished searches for the
+// next ones. Bleve's DocumentMatch is some 300 bytes, and a page's search
+// keeps the best few dozen: a fresh pool for each was a tenth of what a
+// search request allocated, and of the garbage collections under load.
+var matchPools sync.Pool
+
+// newMatchPool returns a pool of document matches, one a finished search
+// left if there is one (it grows on demand), else a new one of size.
+func newMatchPool(size int) *search.DocumentMatchPool {
+	if p, ok := matchPools.Get().(*search.DocumentMatchPool); ok {
+		return p
+	}
+	return search.NewDocumentMatchPool(size, 0)
 }
 
 // maxPreallocHits is how many document matches collect allocates ahead.
