@@ -201,7 +201,8 @@ func foldWith(text string, withSpans bool) (string, *folded) {
 	b.Grow(len(text))
 	var spans []foldSpan
 	if withSpans {
-		spans = make([]foldSpan, 0, len(text)/64)
+		// About one span in 45 bytes of Chinese text (its commas).
+		spans = make([]foldSpan, 0, len(text)/40)
 	}
 	var scratch []byte // one NFKC segment at a time
 	changed := false   // the folded bytes differ from text
