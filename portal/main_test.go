@@ -51,7 +51,7 @@ var (
 
 // openTestIndex opens a fresh, empty search index in a temporary directory,
 // closed at cleanup.
-func openTestIndex(t *testing.T) *search.Index {
+func openTestIndex(t testing.TB) *search.Index {
 	t.Helper()
 	segOnce.Do(func() { seg, segErr = search.OpenSegmenter(testDataDir) })
 	if segErr != nil {
@@ -103,7 +103,7 @@ type testEnv struct {
 	index *search.Index
 }
 
-func newTestApp(t *testing.T, opts testOptions) *testEnv {
+func newTestApp(t testing.TB, opts testOptions) *testEnv {
 	t.Helper()
 	s := storetest.Open(t)
 	var idx *search.Index
