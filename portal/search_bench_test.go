@@ -24,14 +24,15 @@ import (
 // benchMessages is the file BenchmarkSearchAPI imports.
 var benchMessages = filepath.Join("..", "..", "shared", "data", "messages.csv")
 
-// BenchmarkSearchAPI measures GET /api/v1/search in process (app.Test, one
-// request at a time): the search with facets, the hits' rows, snippets
-// and the JSON. The 2,947 messages of ../shared/data/messages.csv
-// (skipped without it) are imported as published ideas and indexed; the
-// queries are every seventh title's two most telling words, as
-// TestServeScale asks them, each round with one "。" more so that no
-// answer comes from the answer cache. With -benchmem it reports what a
-// request allocates, which sets how often the garbage collector runs
+// BenchmarkSearchAPI measures GET /api/v1/search and GET
+// /api/v1/ideas/similar in process (app.Test, one request at a time): the
+// search with facets, the hits' rows, snippets and the JSON. The 2,947
+// messages of ../shared/data/messages.csv (skipped without it) are
+// imported as published ideas and indexed; as TestServeScale asks them,
+// the queries are every seventh title's two most telling words, each
+// round with one "。" more so that no answer comes from the answer cache,
+// and the drafts 200 characters of a body. With -benchmem it reports what
+// a request allocates, which sets how often the garbage collector runs
 // under load:
 //
 //	go test ./portal -run '^$' -bench BenchmarkSearchAPI -benchmem -benchtime 2000x
@@ -60,49 +61,67 @@ func BenchmarkSearchAPI(b *testing.B) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		b.Fatal(err)
 	}
-	queries := benchKeywordQueries(b, f)
+	queries, drafts := benchQueries(b, f)
 	if rep.Imported < 2000 || len(queries) < 300 {
 		b.Fatalf("imported %d ideas, %d queries", rep.Imported, len(queries))
 	}
-	b.ResetTimer()
-	i := 0
-	for b.Loop() {
-		q := queries[i%len(queries)] + strings.Repeat("。", i/len(queries))
-		i++
-		res, err := env.app.Test(httptest.NewRequest(http.MethodGet, "/api/v1/search?q="+url.QueryEscape(q), nil), -1)
+	get := func(b *testing.B, path string) {
+		res, err := env.app.Test(httptest.NewRequest(http.MethodGet, path, nil), -1)
 		if err != nil {
 			b.Fatal(err)
 		}
 		body, err := io.ReadAll(res.Body)
 		res.Body.Close()
-		if err != nil || res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"hits":`) {
-			b.Fatalf("GET /api/v1/search?q=%s: %d %v %.200s", q, res.StatusCode, err, body)
+		if err != nil || res.StatusCode != http.StatusOK || !strings.Contains(string(body), `":[`) {
+			b.Fatalf("GET %s: %d %v %.200s", path, res.StatusCode, err, body)
 		}
 	}
+	b.Run("keywords", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			q := queries[i%len(queries)] + strings.Repeat("。", i/len(queries))
+			i++
+			get(b, "/api/v1/search?q="+url.QueryEscape(q))
+		}
+	})
+	// The similar ideas of a draft: its first 200 characters.
+	b.Run("similar", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			get(b, "/api/v1/ideas/similar?text="+url.QueryEscape(drafts[i%len(drafts)]))
+			i++
+		}
+	})
 }
 
-// benchKeywordQueries returns the two most telling words of every seventh
-// title of the messages CSV r.
-func benchKeywordQueries(b *testing.B, r io.Reader) []string {
+// benchQueries returns the two most telling words of every seventh title
+// of the messages CSV r, and the first 200 characters of the body three
+// rows on from each, as TestServeScale makes its queries and drafts.
+func benchQueries(b *testing.B, r io.Reader) (queries, drafts []string) {
 	b.Helper()
 	rows, err := csv.NewReader(r).ReadAll()
 	if err != nil {
 		b.Fatal(err)
 	}
-	title := -1
+	title, body := -1, -1
 	for i, name := range rows[0] {
-		if name == "title" {
+		switch name {
+		case "title":
 			title = i
+		case "body":
+			body = i
 		}
 	}
-	if title < 0 {
-		b.Fatalf("%s has no title column", benchMessages)
+	if title < 0 || body < 0 {
+		b.Fatalf("%s has no title or body column", benchMessages)
 	}
-	var out []string
-	for i := 1; i < len(rows); i += 7 {
+	rows = rows[1:]
+	for i := 0; i < len(rows); i += 7 {
 		if q := seg.KeywordQuery(rows[i][title], 2); q != "" {
-			out = append(out, q)
+			queries = append(queries, q)
 		}
+		d := []rune(rows[(i+3)%len(rows)][body])
+		drafts = append(drafts, string(d[:min(200, len(d))]))
 	}
-	return out
+	return queries, drafts
 }
