@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"math/rand"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +128,31 @@ func TestHighlightHostileInput(t *testing.T) {
 	}
 	if s, sp := Highlight(nil, "垃圾分类", "垃圾", 10); s != "垃圾分类" || sp != nil {
 		t.Errorf("without a segmenter: %q %v, want the text unmarked", s, sp)
+	}
+}
+
+// Highlighting random texts of characters that fold to other lengths
+// (，→ ",", ① → "1", ℃ → "°c", … → "...", combining marks) never cuts a
+// character, and every span marks what folds to a word of the query.
+func TestHighlightProperty(t *testing.T) {
+	seg := testSegmenter(t)
+	alphabet := []string{"电梯", "小区", "A3区", "ａ３区", "，", "①", "℃", "…", "\u00A0", "“", "e\u0301", "臺灣", "台湾", " ", "ＡＢＣ", "abc", "。", "\xff", "\x00"}
+	queries := []string{"电梯 小区", "a3区", "台湾", "abc", "1", "电梯", "c"}
+	rng := rand.New(rand.NewSource(2))
+	for n := 0; n < 3000; n++ {
+		text := randomMix(rng, alphabet, 40)
+		q := queries[rng.Intn(len(queries))]
+		snippet, spans := Highlight(seg, text, q, 1+rng.Intn(40))
+		for _, m := range marked(t, snippet, spans) {
+			f := Fold(m)
+			found := false
+			for _, w := range strings.Fields(q) {
+				found = found || strings.Contains(f, Fold(w)) || strings.Contains(Fold(w), f)
+			}
+			if !found {
+				t.Fatalf("Highlight(%q, %q) marks %q, which folds to %q", text, q, m, f)
+			}
+		}
 	}
 }
 
