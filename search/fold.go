@@ -56,6 +56,18 @@ func startsFree(rest string) bool {
 		r == 0xA0 || r == 0x2026 || isStablePunct(r)
 }
 
+// asciiForm returns what NFKC makes of the no-break space and the
+// ellipsis, "" for other characters.
+func asciiForm(r rune) string {
+	switch r {
+	case 0xA0:
+		return " "
+	case 0x2026:
+		return "..."
+	}
+	return ""
+}
+
 // isStablePunct reports whether r is one of the punctuation marks common in
 // Chinese text outside the CJK blocks (‘’“” and the em dash) that NFKC,
 // lower-casing and the traditional-to-simplified table all leave alone.
@@ -256,17 +268,11 @@ func foldWith(text string, withSpans bool) (string, *folded) {
 			i += size
 			continue
 		}
-		if r == 0x2026 && startsFree(text[i+size:]) {
-			// The ellipsis, as NFKC writes it.
-			b.WriteString("...")
-			add(start, i, i+size, false)
-			changed = true
-			i += size
-			continue
-		}
-		if r == 0xA0 && startsFree(text[i+size:]) {
-			// A no-break space (common in pasted text): NFKC's space.
-			b.WriteByte(' ')
+		if nfkc := asciiForm(r); nfkc != "" && startsFree(text[i+size:]) {
+			// The no-break space (common in pasted text) and the
+			// ellipsis, as NFKC writes them; "..." has the ellipsis's
+			// length but not its bytes, so it maps as a whole.
+			b.WriteString(nfkc)
 			add(start, i, i+size, false)
 			changed = true
 			i += size
