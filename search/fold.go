@@ -88,10 +88,11 @@ func Fold(text string) string {
 
 // foldSpan records that the folded bytes [folded, foldedEnd) came from
 // text[origStart:origEnd] and map to it as a whole. Only the characters
-// folding to a different length (，→ ",", ① → "1", … → "...", one mapped
-// to nothing) make a span: between spans every folded byte stands at the
-// same distance from its original as after the span before, since the
-// rest was kept or changed letter for letter (lower case, one traditional
+// whose folded bytes do not stand byte for byte for theirs (，→ ",",
+// ① → "1", … → "...", ℃ → "°c", one folded to nothing) make a span:
+// between spans every folded byte stands at the same distance from its
+// original as after the span before, since the rest was kept or changed
+// letter for letter into as many bytes (lower case, one traditional
 // character for one simplified). Chinese text has a full-width comma every
 // dozen characters, and a search page folds the text of every hit.
 type foldSpan struct {
@@ -201,8 +202,8 @@ func foldText(text string) (string, *folded) {
 }
 
 // foldWith is foldText; without spans it records no way back and returns
-// no *folded, for Fold. The folded text is built in a strings.Builder, so it is
-// not copied again at the end, and the rare characters outside the fast
+// no *folded, for Fold. The folded text is built in a strings.Builder, so
+// it is not copied again at the end, and the rare characters outside the fast
 // path are normalised into one scratch buffer: a search page folds the
 // text of every hit it highlights, and each allocation here is paid per
 // hit.
@@ -219,7 +220,7 @@ func foldWith(text string, withSpans bool) (string, *folded) {
 	var scratch []byte // one NFKC segment at a time
 	changed := false   // the folded bytes differ from text
 	// add records that the folded bytes from start to the end came from
-	// text[i:j]; ident says they kept its length.
+	// text[i:j]; ident says they stand byte for byte for its bytes.
 	add := func(start, i, j int, ident bool) {
 		if withSpans && !ident {
 			spans = append(spans, foldSpan{folded: start, foldedEnd: b.Len(), origStart: i, origEnd: j})
