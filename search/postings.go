@@ -60,26 +60,60 @@ func segmentOffsets(snap *scorch.IndexSnapshot) []uint64 {
 // term no document holds gives a cursor with count 0. With a cache, the
 // segments' postings it decodes or holds are read from it.
 func openTermCursor(snap *scorch.IndexSnapshot, offsets []uint64, field, term string, cache *postingsCache) (*termCursor, error) {
-	c := &termCursor{fresh: true}
-	for i, ss := range snap.Segments() {
+	d, err := openFieldDicts(snap, offsets, field)
+	if err != nil {
+		return nil, err
+	}
+	return d.cursor(term, cache)
+}
+
+// fieldDicts are the term dictionaries of one field in each segment of a
+// snapshot, opened once for all of a query's terms: opening one reads its
+// header and makes an FST reader, and a draft looks up 32 terms.
+type fieldDicts struct {
+	snap    *scorch.IndexSnapshot
+	offsets []uint64 // segmentOffsets(snap)
+	field   string
+	dicts   []segment.TermDictionary
+	// spare is a postings list no cursor reads, for the next look-up.
+	spare segment.PostingsList
+}
+
+// openFieldDicts opens field's dictionary in each of snap's segments;
+// offsets may be nil if no cursor is made.
+func openFieldDicts(snap *scorch.IndexSnapshot, offsets []uint64, field string) (*fieldDicts, error) {
+	segs := snap.Segments()
+	d := &fieldDicts{snap: snap, offsets: offsets, field: field, dicts: make([]segment.TermDictionary, len(segs))}
+	for i, ss := range segs {
 		dict, err := ss.Segment().Dictionary(field)
 		if err != nil {
 			return nil, fmt.Errorf("search: dictionary of %s: %w", field, err)
 		}
-		pl, err := dict.PostingsList([]byte(term), ss.Deleted(), nil)
+		d.dicts[i] = dict
+	}
+	return d, nil
+}
+
+// cursor is openTermCursor over d's dictionaries.
+func (d *fieldDicts) cursor(term string, cache *postingsCache) (*termCursor, error) {
+	c := &termCursor{fresh: true}
+	for i, ss := range d.snap.Segments() {
+		pl, err := d.dicts[i].PostingsList([]byte(term), ss.Deleted(), d.spare)
 		if err != nil {
-			return nil, fmt.Errorf("search: postings of %q in %s: %w", term, field, err)
+			return nil, fmt.Errorf("search: postings of %q in %s: %w", term, d.field, err)
 		}
+		d.spare = nil
 		n := pl.Count()
 		if n == 0 {
+			d.spare = pl
 			continue
 		}
 		c.count += n
-		s := termSegment{offset: offsets[i], end: offsets[i+1]}
+		s := termSegment{offset: d.offsets[i], end: d.offsets[i+1]}
 		if cache != nil {
-			key := decodedKey{seg: ss.Segment(), deleted: ss.Deleted(), field: field, term: term}
+			key := decodedKey{seg: ss.Segment(), deleted: ss.Deleted(), field: d.field, term: term}
 			if s.dec, err = cache.lookup(key, pl, ss.Segment().Count()); err != nil {
-				return nil, fmt.Errorf("search: decode postings of %q in %s: %w", term, field, err)
+				return nil, fmt.Errorf("search: decode postings of %q in %s: %w", term, d.field, err)
 			}
 		}
 		if s.dec == nil {

@@ -335,8 +335,12 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 		}
 		n = max(n, docs)
 		first := len(s.all)
+		dicts, err := openFieldDicts(snap, offsets, f.name)
+		if err != nil {
+			return err
+		}
 		for ti, t := range s.terms {
-			c, err := openTermCursor(snap, offsets, f.name, t.term, cache)
+			c, err := dicts.cursor(t.term, cache)
 			if err != nil {
 				return err
 			}
@@ -463,15 +467,15 @@ func heaviestTerms(ctx context.Context, snap *scorch.IndexSnapshot, fields []wei
 // field, deleted ones left out: what a TermFieldReader's Count says,
 // read from each segment's dictionary.
 func termCounts(snap *scorch.IndexSnapshot, field string, terms []queryTerm) ([]uint64, error) {
+	d, err := openFieldDicts(snap, nil, field)
+	if err != nil {
+		return nil, err
+	}
 	counts := make([]uint64, len(terms))
 	var pl segment.PostingsList
-	for _, ss := range snap.Segments() {
-		dict, err := ss.Segment().Dictionary(field)
-		if err != nil {
-			return nil, fmt.Errorf("search: dictionary of %s: %w", field, err)
-		}
+	for i, ss := range snap.Segments() {
 		for ti, t := range terms {
-			if pl, err = dict.PostingsList([]byte(t.term), ss.Deleted(), pl); err != nil {
+			if pl, err = d.dicts[i].PostingsList([]byte(t.term), ss.Deleted(), pl); err != nil {
 				return nil, fmt.Errorf("search: postings of %q in %s: %w", t.term, field, err)
 			}
 			counts[ti] += pl.Count()
