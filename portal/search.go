@@ -427,13 +427,28 @@ func (h *handler) apiSimilar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	hits, err := h.loadHits(c.UserContext(), res.Hits, "", false)
+	// Titles only: the form lists them, so no bodies, snippets or
+	// campaigns are read.
+	ids := make([]int64, 0, len(res.Hits))
+	for _, hit := range res.Hits {
+		if entity, id, err := searchdocs.ParseID(hit.ID); err == nil && entity == searchdocs.EntityIdea {
+			ids = append(ids, id)
+		}
+	}
+	rows, err := h.store.IdeaTitlesByIDs(c.UserContext(), ids)
 	if err != nil {
 		return err
 	}
-	for _, hit := range hits {
-		id := hit.ID
-		out = append(out, fiber.Map{"id": id, "title": hit.Title, "score": hit.Score, "url": hit.URL})
+	byID := make(map[int64]*store.IdeaSummary, len(rows))
+	for i := range rows {
+		byID[rows[i].ID] = &rows[i]
+	}
+	for _, hit := range res.Hits {
+		entity, id, err := searchdocs.ParseID(hit.ID)
+		// The index may lag a moment behind a moderation decision.
+		if i, ok := byID[id]; err == nil && entity == searchdocs.EntityIdea && ok && i.Visible() {
+			out = append(out, fiber.Map{"id": hit.ID, "title": i.Title, "score": hit.Score, "url": "/ideas/" + url.PathEscape(hit.ID)})
+		}
 	}
 	return c.JSON(fiber.Map{"ideas": out})
 }

@@ -623,6 +623,16 @@ func TestSimilarIdeas(t *testing.T) {
 	if got := similar(f.visitor, url.Values{"text": {"「老旧小区」加装电梯 －老人"}, "campaign": {"jiedao"}}); len(got) == 0 {
 		t.Error("a draft with corner brackets and a minus sign finds nothing")
 	}
+	// An idea hidden a moment ago, before the index has caught up, is
+	// not suggested: each one's row decides.
+	if _, err := f.store.ReportTarget(context.Background(), "idea", f.ideas["lift"], store.Report{Reason: "spam", ReporterKey: "r2"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range similar(f.visitor, url.Values{"text": {draft}, "campaign": {"jiedao"}}) {
+		if g["id"] == f.id("lift") {
+			t.Errorf("an idea hidden since it was indexed is suggested: %v", g)
+		}
+	}
 }
 
 // The submission form asks for similar ideas with the first 500 characters

@@ -380,6 +380,17 @@ func (i *IdeaSummary) Visible() bool { return i.Status.Public() && !i.Hidden }
 // IdeaSummariesByIDs loads the summaries of ideas by id (any status), in no
 // particular order: a search page's hits, without the 40 other columns.
 func (s *Store) IdeaSummariesByIDs(ctx context.Context, ids []int64) ([]IdeaSummary, error) {
+	return s.ideaSummaries(ctx, ids, true)
+}
+
+// IdeaTitlesByIDs is IdeaSummariesByIDs without the bodies (Body is
+// empty): what a list of titles shows, such as a draft's similar ideas.
+func (s *Store) IdeaTitlesByIDs(ctx context.Context, ids []int64) ([]IdeaSummary, error) {
+	return s.ideaSummaries(ctx, ids, false)
+}
+
+// ideaSummaries is IdeaSummariesByIDs, with or without the bodies.
+func (s *Store) ideaSummaries(ctx context.Context, ids []int64, bodies bool) ([]IdeaSummary, error) {
 	out := []IdeaSummary{}
 	if len(ids) == 0 {
 		return out, nil
@@ -387,12 +398,11 @@ func (s *Store) IdeaSummariesByIDs(ctx context.Context, ids []int64) ([]IdeaSumm
 	// One copy of each text, chosen by the database: a search page reads
 	// the bodies of all its hits, and the masked and the sent copy of a
 	// long letter are both long.
-	err := s.r.WithContext(ctx).Model(&Idea{}).
-		Select("id", "campaign_id",
-			"CASE WHEN title_masked <> '' THEN title_masked ELSE title END AS title",
-			"CASE WHEN body_masked <> '' THEN body_masked ELSE body END AS body",
-			"status", "hidden").
-		Where("id IN ?", ids).Find(&out).Error
+	cols := []any{"campaign_id", "CASE WHEN title_masked <> '' THEN title_masked ELSE title END AS title", "status", "hidden"}
+	if bodies {
+		cols = append(cols, "CASE WHEN body_masked <> '' THEN body_masked ELSE body END AS body")
+	}
+	err := s.r.WithContext(ctx).Model(&Idea{}).Select("id", cols...).Where("id IN ?", ids).Find(&out).Error
 	return out, wrap(err, "idea summaries by id")
 }
 

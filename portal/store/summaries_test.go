@@ -62,6 +62,21 @@ func TestIdeaSummariesByIDs(t *testing.T) {
 				t.Errorf("idea %d: summary visible %v, row %v", s.ID, s.Visible(), i.Visible())
 			}
 		}
+		// Titles only: the same rows without their bodies.
+		titles, err := st.IdeaTitlesByIDs(e.ctx, []int64{shown.ID, pending.ID, hidden.ID, plain.ID, 1 << 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(titles) != len(got) {
+			t.Fatalf("%d titles, %d summaries", len(titles), len(got))
+		}
+		for _, ti := range titles {
+			s := got[slices.IndexFunc(got, func(s store.IdeaSummary) bool { return s.ID == ti.ID })]
+			s.Body = ""
+			if ti != s {
+				t.Errorf("title row %+v, summary without its body %+v", ti, s)
+			}
+		}
 		if none, err := st.IdeaSummariesByIDs(e.ctx, nil); err != nil || none == nil || len(none) != 0 {
 			t.Errorf("no ids: %v, %v", none, err)
 		}
