@@ -224,7 +224,6 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 		byPost[posts[i].ID] = &posts[i]
 	}
 	debates := map[int64]*store.Debate{}
-	cat := newCatalog(h.store)
 	hl := h.highlighter(text)
 	phrases := search.ParseQuery(text).Phrases
 	for _, hit := range hits {
@@ -244,11 +243,7 @@ func (h *handler) loadHits(ctx context.Context, hits []search.Hit, text string, 
 			if !search.HoldsPhrases(sh.Title, body, phrases) {
 				continue
 			}
-			camp, err := cat.campaign(ctx, i.CampaignID)
-			if err != nil {
-				return nil, err
-			}
-			sh.URL, sh.Status, sh.Campaign = "/ideas/"+url.PathEscape(hit.ID), hitStatus(i.Status, i.Hidden), camp.Title
+			sh.URL, sh.Status, sh.Campaign = "/ideas/"+url.PathEscape(hit.ID), hitStatus(i.Status, i.Hidden), i.CampaignTitle
 			if all && !i.Visible() {
 				sh.URL = "/moderation"
 			}

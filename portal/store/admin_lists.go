@@ -366,12 +366,13 @@ func (s *Store) IdeasByIDs(ctx context.Context, ids []int64) ([]Idea, error) {
 // Title and Body are the texts shown in public: the masked copies, or the
 // texts as sent where nothing was masked.
 type IdeaSummary struct {
-	ID         int64
-	CampaignID int64
-	Title      string
-	Body       string
-	Status     IdeaStatus
-	Hidden     bool
+	ID            int64
+	CampaignID    int64
+	CampaignTitle string
+	Title         string
+	Body          string
+	Status        IdeaStatus
+	Hidden        bool
 }
 
 // Visible reports whether residents may see the idea (see Idea.Visible).
@@ -397,12 +398,16 @@ func (s *Store) ideaSummaries(ctx context.Context, ids []int64, bodies bool) ([]
 	}
 	// One copy of each text, chosen by the database: a search page reads
 	// the bodies of all its hits, and the masked and the sent copy of a
-	// long letter are both long.
-	cols := []any{"campaign_id", "CASE WHEN title_masked <> '' THEN title_masked ELSE title END AS title", "status", "hidden"}
+	// long letter are both long. The campaign's title comes in the same
+	// query.
+	cols := []any{"ideas.campaign_id", "COALESCE(campaigns.title, '') AS campaign_title",
+		"CASE WHEN ideas.title_masked <> '' THEN ideas.title_masked ELSE ideas.title END AS title", "ideas.status", "ideas.hidden"}
 	if bodies {
-		cols = append(cols, "CASE WHEN body_masked <> '' THEN body_masked ELSE body END AS body")
+		cols = append(cols, "CASE WHEN ideas.body_masked <> '' THEN ideas.body_masked ELSE ideas.body END AS body")
 	}
-	err := s.r.WithContext(ctx).Model(&Idea{}).Select("id", cols...).Where("id IN ?", ids).Find(&out).Error
+	err := s.r.WithContext(ctx).Model(&Idea{}).Select("ideas.id", cols...).
+		Joins("LEFT JOIN campaigns ON campaigns.id = ideas.campaign_id").
+		Where("ideas.id IN ?", ids).Find(&out).Error
 	return out, wrap(err, "idea summaries by id")
 }
 

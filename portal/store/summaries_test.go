@@ -54,7 +54,7 @@ func TestIdeaSummariesByIDs(t *testing.T) {
 			if body == "" {
 				body = i.Body
 			}
-			want := store.IdeaSummary{ID: i.ID, CampaignID: i.CampaignID, Title: title, Body: body, Status: i.Status, Hidden: i.Hidden}
+			want := store.IdeaSummary{ID: i.ID, CampaignID: i.CampaignID, CampaignTitle: c.Title, Title: title, Body: body, Status: i.Status, Hidden: i.Hidden}
 			if s != want {
 				t.Errorf("summary %+v, row %+v", s, want)
 			}
