@@ -177,7 +177,8 @@ func TestSearchAPIAnswer(t *testing.T) {
 		}
 		switch h.ID {
 		case f.id("lift"):
-			if h.Kind != searchdocs.EntityIdea || h.URL != "/ideas/"+h.ID || h.Title != "老旧小区加装电梯" || h.Status != "已公开" || len(h.Spans) == 0 {
+			if h.Kind != searchdocs.EntityIdea || h.URL != "/ideas/"+h.ID || h.Title != "老旧小区加装电梯" || h.Status != "已公开" || len(h.Spans) == 0 ||
+				h.Campaign != "文明城市金点子（jiedao）" {
 				t.Errorf("idea hit %+v", h)
 			}
 		case f.postID(0), f.postID(1):
