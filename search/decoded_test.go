@@ -15,7 +15,7 @@ import (
 )
 
 // cacheTerm is one term's postings list in one segment of a snapshot, as
-// openTermCursor hands it to the cache.
+// fieldDicts.cursor hands it to the cache.
 type cacheTerm struct {
 	key  decodedKey
 	pl   segment.PostingsList

@@ -55,18 +55,6 @@ func segmentOffsets(snap *scorch.IndexSnapshot) []uint64 {
 	return offsets
 }
 
-// openTermCursor returns a cursor over term's postings in field, positioned
-// before its first posting (fresh); offsets are segmentOffsets(snap). A
-// term no document holds gives a cursor with count 0. With a cache, the
-// segments' postings it decodes or holds are read from it.
-func openTermCursor(snap *scorch.IndexSnapshot, offsets []uint64, field, term string, cache *postingsCache) (*termCursor, error) {
-	d, err := openFieldDicts(snap, offsets, field)
-	if err != nil {
-		return nil, err
-	}
-	return d.cursor(term, cache)
-}
-
 // fieldDicts are the term dictionaries of one field in each segment of a
 // snapshot, opened once for all of a query's terms: opening one reads its
 // header and makes an FST reader, and a draft looks up 32 terms.
@@ -94,7 +82,10 @@ func openFieldDicts(snap *scorch.IndexSnapshot, offsets []uint64, field string) 
 	return d, nil
 }
 
-// cursor is openTermCursor over d's dictionaries.
+// cursor returns a cursor over term's postings in d's field, positioned
+// before its first posting (fresh). A term no document holds gives a
+// cursor with count 0. With a cache, the segments' postings it decodes or
+// holds are read from it.
 func (d *fieldDicts) cursor(term string, cache *postingsCache) (*termCursor, error) {
 	c := &termCursor{fresh: true}
 	for i, ss := range d.snap.Segments() {

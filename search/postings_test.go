@@ -61,9 +61,13 @@ func testTermCursorMatchesReader(t *testing.T, decoded bool) {
 		cache.purge(snap)
 	}
 	cursor := func(field, term string) *termCursor {
-		c, err := openTermCursor(snap, offsets, field, term, cache)
+		dicts, err := openFieldDicts(snap, offsets, field)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := dicts.cursor(term, cache)
 		if err == nil && cache != nil {
-			c, err = openTermCursor(snap, offsets, field, term, cache)
+			c, err = dicts.cursor(term, cache)
 			for _, s := range c.segs {
 				if s.dec == nil {
 					t.Fatalf("%s %q: not decoded at the second request", field, term)
