@@ -424,10 +424,11 @@ func (h *handler) apiSimilar(c *fiber.Ctx) error {
 	}
 	// Titles only: the form lists them, so no bodies, snippets or
 	// campaigns are read.
-	ids := make([]int64, 0, len(res.Hits))
-	for _, hit := range res.Hits {
+	idOf := make([]int64, len(res.Hits)) // 0, which no idea has, for a hit that is no idea
+	var ids []int64
+	for k, hit := range res.Hits {
 		if entity, id, err := searchdocs.ParseID(hit.ID); err == nil && entity == searchdocs.EntityIdea {
-			ids = append(ids, id)
+			idOf[k], ids = id, append(ids, id)
 		}
 	}
 	rows, err := h.store.IdeaTitlesByIDs(c.UserContext(), ids)
@@ -438,10 +439,9 @@ func (h *handler) apiSimilar(c *fiber.Ctx) error {
 	for i := range rows {
 		byID[rows[i].ID] = &rows[i]
 	}
-	for _, hit := range res.Hits {
-		entity, id, err := searchdocs.ParseID(hit.ID)
+	for k, hit := range res.Hits {
 		// The index may lag a moment behind a moderation decision.
-		if i, ok := byID[id]; err == nil && entity == searchdocs.EntityIdea && ok && i.Visible() {
+		if i, ok := byID[idOf[k]]; ok && i.Visible() {
 			out = append(out, fiber.Map{"id": hit.ID, "title": i.Title, "score": hit.Score, "url": "/ideas/" + url.PathEscape(hit.ID)})
 		}
 	}
