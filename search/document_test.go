@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,11 @@ import (
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/numeric"
 	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+	zap "github.com/blevesearch/zapx/v17"
+
+	"jindianzi/search/internal/zapbuild"
+	"jindianzi/search/internal/zapbuild/zaptest"
 )
 
 // TestIdeaDocumentMatchesMapping checks that ideaDocument gives Bleve
@@ -222,4 +228,63 @@ func freqDiff(got, want index.TokenFrequencies) string {
 		}
 	}
 	return ""
+}
+
+// TestZapbuildSegments builds segments of the ideas' documents, analysed
+// as scorch analyses them, with zapx and with zapbuild (which builds every
+// segment of the index, see index.go), and checks that the documents take
+// zapbuild's own path and that zapx reads the same from both segments.
+func TestZapbuildSegments(t *testing.T) {
+	testSegmenter(t)
+	im := NewMapping()
+	build := func(plugin segmentPlugin) (segment.Segment, []index.Document) {
+		var docs []index.Document
+		all := documentTestDocs(t)
+		for _, d := range all[:min(len(all), 1100)] { // past a postings chunk of 1,024
+			doc, err := ideaDocument(im, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc.AddIDField()
+			doc.VisitFields(func(f index.Field) {
+				if f.Options().IsIndexed() {
+					f.Analyze()
+				}
+			})
+			docs = append(docs, doc)
+		}
+		seg, _, err := plugin.New(docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seg, docs
+	}
+	want, _ := build(&zap.ZapPlugin{})
+	got, docs := build(&zapbuild.Plugin{})
+	if !zapbuild.Handles(docs) {
+		t.Fatal("zapbuild hands the ideas' documents to zapx")
+	}
+	w, err := zaptest.Dump(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := zaptest.Dump(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w != g {
+		wl, gl := strings.Split(w, "\n"), strings.Split(g, "\n")
+		for i := range min(len(wl), len(gl)) {
+			if wl[i] != gl[i] {
+				t.Fatalf("line %d differs:\n  zapx:     %.400s\n  zapbuild: %.400s", i, wl[i], gl[i])
+			}
+		}
+		t.Fatalf("zapx's dump has %d lines, zapbuild's %d", len(wl), len(gl))
+	}
+	t.Logf("%d documents, %d bytes of dump the same", len(docs), len(w))
+}
+
+// segmentPlugin builds segments.
+type segmentPlugin interface {
+	New([]index.Document) (segment.Segment, uint64, error)
 }

@@ -1,0 +1,235 @@
+package zapbuild
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+	zap "github.com/blevesearch/zapx/v17"
+
+	"jindianzi/search/internal/zapbuild/zaptest"
+)
+
+// testDocs maps n random documents with Bleve's default mapping: text
+// with term vectors and doc values, stored, into _all; numbers; dates;
+// with arrays, also fields given more than once.
+func testDocs(t *testing.T, n int, seed uint64, arrays bool) []index.Document {
+	t.Helper()
+	m := mapping.NewIndexMapping()
+	words := strings.Fields("城市 文明 斑马线 公交 电梯 小区 停车 路灯 a7 k2 2019 wifi 垃圾 分类 学区 护学岗")
+	r := rand.New(rand.NewPCG(seed, 1))
+	text := func(k int) string {
+		var b strings.Builder
+		for range 1 + r.IntN(k) {
+			b.WriteString(words[r.IntN(len(words))])
+			b.WriteByte(' ')
+		}
+		return b.String()
+	}
+	docs := make([]index.Document, 0, n)
+	for i := range n {
+		// A struct, not a map: the mapping walks it in the same order every
+		// time, and _all's locations come in that order.
+		data := testData{
+			Title:  text(6),
+			Status: []string{"published", "pending", "hidden"}[r.IntN(3)],
+		}
+		if r.IntN(3) > 0 { // not every document has every field
+			body, supports := text(60), float64(r.IntN(500))
+			created := time.Date(2026, 1, 1+r.IntN(300), 0, 0, 0, 0, time.UTC)
+			data.Body, data.Supports, data.Created = &body, &supports, &created
+		}
+		if arrays && r.IntN(4) == 0 {
+			data.Tags = []string{text(2), text(2)}
+		}
+		doc := document.NewDocument(fmt.Sprintf("idea-%05d", i))
+		if err := m.MapDocument(doc, data); err != nil {
+			t.Fatal(err)
+		}
+		doc.AddIDField()
+		analyze(doc)
+		docs = append(docs, doc)
+	}
+	return docs
+}
+
+// testData is a document testDocs maps.
+type testData struct {
+	Title    string     `json:"title"`
+	Status   string     `json:"status"`
+	Body     *string    `json:"body,omitempty"`
+	Supports *float64   `json:"supports,omitempty"`
+	Created  *time.Time `json:"created,omitempty"`
+	Tags     []string   `json:"tags,omitempty"`
+}
+
+// analyze is what scorch does to a document before it builds a segment.
+func analyze(d index.Document) {
+	d.VisitFields(func(f index.Field) {
+		if !f.Options().IsIndexed() {
+			return
+		}
+		f.Analyze()
+		if d.HasComposite() && f.Name() != "_id" {
+			d.VisitComposite(func(cf index.CompositeField) {
+				cf.Compose(f.Name(), f.AnalyzedLength(), f.AnalyzedTokenFrequencies())
+			})
+		}
+	})
+}
+
+// dump is zaptest.Dump, failing t on an error.
+func dump(t *testing.T, seg segment.Segment) string {
+	t.Helper()
+	s, err := zaptest.Dump(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// firstDifference returns the first line where a and b differ.
+func firstDifference(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			at := 0
+			for at < min(len(al[i]), len(bl[i])) && al[i][at] == bl[i][at] {
+				at++
+			}
+			from := max(0, at-150)
+			return fmt.Sprintf("line %d, from byte %d:\n  zapx:     %.300s\n  zapbuild: %.300s", i, from, al[i][from:], bl[i][from:])
+		}
+	}
+	return fmt.Sprintf("zapx has %d lines, zapbuild %d", len(al), len(bl))
+}
+
+// TestSegmentsRead builds segments of random documents with zapx and with
+// this package, and checks that zapx reads the same from both, in memory
+// and written to disk: sizes across postings chunks (1,024 documents) and
+// documents missing fields.
+func TestSegmentsRead(t *testing.T) {
+	for _, n := range []int{1, 7, 1030, 2600} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			docs := testDocs(t, n, uint64(n), false)
+			if !Handles(docs) {
+				t.Fatal("documents without arrays should be built here")
+			}
+			want, _, err := (&zap.ZapPlugin{}).New(docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := builders.Get().(*builder)
+			b.docs = docs
+			if !b.collect() {
+				t.Fatal("collect gave up on documents without arrays")
+			}
+			got, _, err := b.build(nil, nil)
+			b.release()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, g := dump(t, want), dump(t, got)
+			if w != g {
+				t.Fatalf("zapx reads the segments differently, %s", firstDifference(w, g))
+			}
+			if !strings.Contains(g, "@title:") || !strings.Contains(g, "doc values") {
+				t.Fatalf("the dump shows no locations or doc values:\n%.500s", g)
+			}
+			dir := t.TempDir()
+			for name, seg := range map[string]segment.Segment{"zapx": want, "zapbuild": got} {
+				path := filepath.Join(dir, name+".zap")
+				if err := zap.PersistSegmentBase(seg.(*zap.SegmentBase), path); err != nil {
+					t.Fatal(err)
+				}
+				opened, err := (&zap.ZapPlugin{}).Open(path)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if d := dump(t, opened); d != w {
+					t.Fatalf("%s segment read from disk differs, %s", name, firstDifference(w, d))
+				}
+				_ = opened.Close()
+			}
+		})
+	}
+}
+
+// TestPluginReusesBuilders builds segments of different documents one
+// after the other, as a pooled builder does, and with fields twice in a
+// document, which go to zapx.
+func TestPluginReusesBuilders(t *testing.T) {
+	p := &Plugin{}
+	for i, arrays := range []bool{false, true, false, true, false} {
+		// zapx merges a field given twice into the first one's term
+		// frequencies, so each build gets documents of its own.
+		want, _, err := (&zap.ZapPlugin{}).New(testDocs(t, 300+i*50, uint64(100+i), arrays))
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs := testDocs(t, 300+i*50, uint64(100+i), arrays)
+		if Handles(docs) == arrays {
+			t.Fatalf("segment %d (arrays %v): Handles says %v", i, arrays, !arrays)
+		}
+		got, _, err := p.New(docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, g := dump(t, want), dump(t, got); w != g {
+			t.Fatalf("segment %d (arrays %v): %s", i, arrays, firstDifference(w, g))
+		}
+	}
+}
+
+// TestSectionTypes checks that sections lists the section types zapx
+// writes for a field, read from a segment file zapx wrote.
+func TestSectionTypes(t *testing.T) {
+	seg, _, err := (&zap.ZapPlugin{}).New(testDocs(t, 3, 1, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.zap")
+	if err := zap.PersistSegmentBase(seg.(*zap.SegmentBase), path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The footer ends: sections index offset (8 bytes), chunk mode,
+	// version and CRC (4 each).
+	footer := len(data) - 4 - 4 - 4 - 8
+	sectionsIndex := binary.BigEndian.Uint64(data[footer:])
+	rest := data[sectionsIndex:]
+	numFields, n := binary.Uvarint(rest)
+	if numFields == 0 {
+		t.Fatal("no fields")
+	}
+	first := binary.BigEndian.Uint64(rest[n:])
+	field := data[first:]
+	nameLen, n := binary.Uvarint(field)
+	field = field[n+int(nameLen):]
+	_, n = binary.Uvarint(field) // options
+	field = field[n:]
+	count, n := binary.Uvarint(field)
+	field = field[n:]
+	var types []uint16
+	for range count {
+		types = append(types, binary.BigEndian.Uint16(field))
+		field = field[2+8:]
+	}
+	slices.Sort(types)
+	if !slices.Equal(types, sections) {
+		t.Fatalf("zapx writes sections %v for a field, this package %v", types, sections)
+	}
+}
