@@ -98,22 +98,6 @@ func dump(t *testing.T, seg segment.Segment) string {
 	return s
 }
 
-// firstDifference returns the first line where a and b differ.
-func firstDifference(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := range min(len(al), len(bl)) {
-		if al[i] != bl[i] {
-			at := 0
-			for at < min(len(al[i]), len(bl[i])) && al[i][at] == bl[i][at] {
-				at++
-			}
-			from := max(0, at-150)
-			return fmt.Sprintf("line %d, from byte %d:\n  zapx:     %.300s\n  zapbuild: %.300s", i, from, al[i][from:], bl[i][from:])
-		}
-	}
-	return fmt.Sprintf("zapx has %d lines, zapbuild %d", len(al), len(bl))
-}
-
 // TestSegmentsRead builds segments of random documents with zapx and with
 // this package, and checks that zapx reads the same from both, in memory
 // and written to disk: sizes across postings chunks (1,024 documents) and
@@ -141,7 +125,7 @@ func TestSegmentsRead(t *testing.T) {
 			}
 			w, g := dump(t, want), dump(t, got)
 			if w != g {
-				t.Fatalf("zapx reads the segments differently, %s", firstDifference(w, g))
+				t.Fatalf("zapx reads the segments differently (zapx first, zapbuild second), %s", zaptest.FirstDifference(w, g))
 			}
 			if !strings.Contains(g, "@title:") || !strings.Contains(g, "doc values") {
 				t.Fatalf("the dump shows no locations or doc values:\n%.500s", g)
@@ -157,7 +141,7 @@ func TestSegmentsRead(t *testing.T) {
 					t.Fatalf("%s: %v", name, err)
 				}
 				if d := dump(t, opened); d != w {
-					t.Fatalf("%s segment read from disk differs, %s", name, firstDifference(w, d))
+					t.Fatalf("%s segment read from disk differs, %s", name, zaptest.FirstDifference(w, d))
 				}
 				_ = opened.Close()
 			}
@@ -186,7 +170,7 @@ func TestPluginReusesBuilders(t *testing.T) {
 			t.Fatal(err)
 		}
 		if w, g := dump(t, want), dump(t, got); w != g {
-			t.Fatalf("segment %d (arrays %v): %s", i, arrays, firstDifference(w, g))
+			t.Fatalf("segment %d (arrays %v): %s", i, arrays, zaptest.FirstDifference(w, g))
 		}
 	}
 }

@@ -97,3 +97,19 @@ func dumpField(out *strings.Builder, seg segment.Segment, field string) error {
 		out.WriteByte('\n')
 	}
 }
+
+// FirstDifference describes the first line where dumps a and b differ.
+func FirstDifference(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			at := 0
+			for at < min(len(al[i]), len(bl[i])) && al[i][at] == bl[i][at] {
+				at++
+			}
+			from := max(0, at-150)
+			return fmt.Sprintf("line %d, from byte %d:\n  first:  %.300s\n  second: %.300s", i, from, al[i][from:], bl[i][from:])
+		}
+	}
+	return fmt.Sprintf("the first has %d lines, the second %d", len(al), len(bl))
+}
