@@ -14,6 +14,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/numeric"
 	index "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
@@ -236,31 +237,19 @@ func freqDiff(got, want index.TokenFrequencies) string {
 func TestZapbuildSegments(t *testing.T) {
 	testSegmenter(t)
 	im := NewMapping()
+	all := documentTestDocs(t)
+	docs := all[:min(len(all), 1100)] // past a postings chunk of 1,024
 	build := func(plugin segmentPlugin) (segment.Segment, []index.Document) {
-		var docs []index.Document
-		all := documentTestDocs(t)
-		for _, d := range all[:min(len(all), 1100)] { // past a postings chunk of 1,024
-			doc, err := ideaDocument(im, d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc.AddIDField()
-			doc.VisitFields(func(f index.Field) {
-				if f.Options().IsIndexed() {
-					f.Analyze()
-				}
-			})
-			docs = append(docs, doc)
-		}
-		seg, _, err := plugin.New(docs)
+		analysed := analysedDocuments(t, im, docs)
+		seg, _, err := plugin.New(analysed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return seg, docs
+		return seg, analysed
 	}
 	want, _ := build(&zap.ZapPlugin{})
-	got, docs := build(&zapbuild.Plugin{})
-	if !zapbuild.Handles(docs) {
+	got, analysed := build(&zapbuild.Plugin{})
+	if !zapbuild.Handles(analysed) {
 		t.Fatal("zapbuild hands the ideas' documents to zapx")
 	}
 	w, err := zaptest.Dump(want)
@@ -275,6 +264,27 @@ func TestZapbuildSegments(t *testing.T) {
 		t.Fatalf("zapx reads the segments differently (zapx first, zapbuild second), %s", zaptest.FirstDifference(w, g))
 	}
 	t.Logf("%d documents, %d bytes of dump the same", len(docs), len(w))
+}
+
+// analysedDocuments maps docs as a batch does and analyses them as
+// scorch does before it builds a segment.
+func analysedDocuments(tb testing.TB, im mapping.IndexMapping, docs []Doc) []index.Document {
+	tb.Helper()
+	out := make([]index.Document, 0, len(docs))
+	for _, d := range docs {
+		doc, err := ideaDocument(im, d)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		doc.AddIDField()
+		doc.VisitFields(func(f index.Field) {
+			if f.Options().IsIndexed() {
+				f.Analyze()
+			}
+		})
+		out = append(out, doc)
+	}
+	return out
 }
 
 // segmentPlugin builds segments.

@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	zap "github.com/blevesearch/zapx/v17"
+
+	"jindianzi/search/internal/zapbuild"
 )
 
 // messagesCSV is the real data the benchmarks and TestEvalMessages read when
@@ -71,4 +75,29 @@ func BenchmarkIndexDocs(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
 	b.ReportMetric(float64(size)/float64(raw), "index/raw")
+}
+
+// BenchmarkSegmentBuild builds the segment of one rebuild batch
+// (rebuildBatch analysed messages) with zapx's builder and with zapbuild,
+// which builds the index's segments (ANALYSIS.md, "Building segments").
+func BenchmarkSegmentBuild(b *testing.B) {
+	testSegmenter(b)
+	msgs := loadMessages(b)
+	docs := analysedDocuments(b, NewMapping(), msgs[:min(len(msgs), rebuildBatch)])
+	for _, p := range []struct {
+		name   string
+		plugin segmentPlugin
+	}{{"zapx", &zap.ZapPlugin{}}, {"zapbuild", &zapbuild.Plugin{}}} {
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				seg, _, err := p.plugin.New(docs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = seg.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(docs)), "µs/doc")
+		})
+	}
 }

@@ -166,9 +166,15 @@ type builder struct {
 	sorted  []posting
 	starts  []uint32
 	next    []uint32
-	order   []uint32
+	order   []termID
 	docNums []uint32
 	key     []byte
+}
+
+// termID is a term and its number in its field.
+type termID struct {
+	term string
+	id   uint32
 }
 
 // builders holds builders between segments.
@@ -179,6 +185,7 @@ func (b *builder) release() {
 	for _, fb := range b.byName {
 		fb.reset()
 	}
+	clear(b.order)
 	b.docs = nil
 	clear(b.fields)
 	b.fields = b.fields[:0]
@@ -427,7 +434,7 @@ func (b *builder) writeInverted(w *zap.FileWriter) ([]uint64, error) {
 	}
 	var docTerms [][]byte
 	bitmap := roaring.New()
-	varint := make([]byte, binary.MaxVarintLen64)
+	varint := make([]byte, 3*binary.MaxVarintLen64)
 	for fieldID, fb := range b.fields {
 		if fb.docValues {
 			if cap(docTerms) < len(b.docs) {
@@ -453,12 +460,12 @@ func (b *builder) writeInverted(w *zap.FileWriter) ([]uint64, error) {
 			next[p.term]++
 		}
 		order := resize(&b.order, len(fb.terms))
-		for i := range order {
-			order[i] = uint32(i)
+		for i, t := range fb.terms {
+			order[i] = termID{t, uint32(i)}
 		}
-		slices.SortFunc(order, func(a, c uint32) int { return strings.Compare(fb.terms[a], fb.terms[c]) })
-		for _, id := range order {
-			term := fb.terms[id]
+		slices.SortFunc(order, func(a, c termID) int { return strings.Compare(a.term, c.term) })
+		for _, t := range order {
+			term, id := t.term, t.id
 			ps := sorted[starts[id] : starts[id]+fb.counts[id]]
 			docs := b.docNums[:0]
 			for _, p := range ps {

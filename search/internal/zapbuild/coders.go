@@ -285,7 +285,8 @@ type countWriter interface {
 }
 
 // writePostings writes a postings list (its frequencies and norms, its
-// locations and its bitmap) and returns where it starts, 0 if empty.
+// locations and its bitmap) and returns where it starts, 0 if empty. buf
+// is scratch space, at least 3 × binary.MaxVarintLen64 bytes.
 func writePostings(postings *roaring.Bitmap, tfEncoder, locEncoder *chunkedIntCoder, w countWriter, buf []byte) (uint64, error) {
 	if postings == nil || postings.IsEmpty() {
 		return 0, nil
@@ -299,18 +300,14 @@ func writePostings(postings *roaring.Bitmap, tfEncoder, locEncoder *chunkedIntCo
 		return 0, err
 	}
 	offset := uint64(w.Count())
-	if _, err := writeUvarints(w, tfOffset, locOffset); err != nil {
+	// The two offsets and the bitmap's length in one write, then the bitmap.
+	buf = binary.AppendUvarint(buf[:0], tfOffset)
+	buf = binary.AppendUvarint(buf, locOffset)
+	buf = binary.AppendUvarint(buf, postings.GetSerializedSizeInBytes())
+	if _, err := w.Write(buf); err != nil {
 		return 0, err
 	}
-	bitmap, err := postings.ToBytes()
-	if err != nil {
-		return 0, err
-	}
-	n := binary.PutUvarint(buf, uint64(len(bitmap)))
-	if _, err := w.Write(buf[:n]); err != nil {
-		return 0, err
-	}
-	if _, err := w.Write(bitmap); err != nil {
+	if _, err := postings.WriteTo(w); err != nil {
 		return 0, err
 	}
 	return offset, nil
