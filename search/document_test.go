@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -290,4 +291,48 @@ func analysedDocuments(tb testing.TB, im mapping.IndexMapping, docs []Doc) []ind
 // segmentPlugin builds segments.
 type segmentPlugin interface {
 	New([]index.Document) (segment.Segment, uint64, error)
+}
+
+// FuzzZapbuildSegments builds a segment of ideas whose title and body are
+// any text, with zapx and with zapbuild, and checks that zapx reads the
+// same from both.
+func FuzzZapbuildSegments(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"", ""}, {"电梯", "老旧小区加装电梯，a7 2019"}, {"\xff\xfe", "a\x00b"}, {"臺灣 ＡＢＣ", "，。！？  ……"},
+		{strings.Repeat("长", 300), strings.Repeat("路灯 ", 200)},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	testSegmenter(f)
+	im := NewMapping()
+	f.Fuzz(func(t *testing.T, title, body string) {
+		docs := []Doc{
+			{ID: "f1", Title: title, Body: body, Status: "published", Theme: title},
+			{ID: "f2", Title: "停车难", Body: body + "停车难", Status: "pending"},
+			{ID: "f3", Title: body, Body: title, Region: "鼓楼区"},
+		}
+		want, _, err := (&zap.ZapPlugin{}).New(analysedDocuments(t, im, docs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		analysed := analysedDocuments(t, im, docs)
+		if !zapbuild.Handles(analysed) {
+			t.Fatal("zapbuild hands the documents to zapx")
+		}
+		got, _, err := (&zapbuild.Plugin{}).New(analysed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zaptest.Dump(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := zaptest.Dump(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w != g {
+			t.Fatalf("zapx first, zapbuild second: %s", zaptest.FirstDifference(w, g))
+		}
+	})
 }
