@@ -34,7 +34,6 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	index "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 	"github.com/blevesearch/vellum"
@@ -45,12 +44,6 @@ import (
 // Plugin is zapx v17's segment plugin with a faster New.
 type Plugin struct {
 	zap.ZapPlugin
-}
-
-// Register makes Plugin scorch's plugin for zap version 17 segments, the
-// default for new ones. Indexes opened before keep the plugin they have.
-func Register() {
-	scorch.RegisterSegmentPlugin(&Plugin{}, true)
 }
 
 // New builds an in-memory segment of results.
