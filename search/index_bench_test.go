@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 
+	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 	zap "github.com/blevesearch/zapx/v17"
 
 	"jindianzi/search/internal/zapbuild"
@@ -100,4 +102,9 @@ func BenchmarkSegmentBuild(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(docs)), "µs/doc")
 		})
 	}
+}
+
+// segmentPlugin builds segments.
+type segmentPlugin interface {
+	New([]index.Document) (segment.Segment, uint64, error)
 }

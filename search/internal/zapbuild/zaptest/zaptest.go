@@ -98,8 +98,25 @@ func dumpField(out *strings.Builder, seg segment.Segment, field string) error {
 	}
 }
 
-// FirstDifference describes the first line where dumps a and b differ.
-func FirstDifference(a, b string) string {
+// Compare reports, as an error, the first difference between what a reader
+// sees in want and in got (their Dumps); nil if there is none.
+func Compare(want, got segment.Segment) error {
+	w, err := Dump(want)
+	if err != nil {
+		return fmt.Errorf("first segment: %w", err)
+	}
+	g, err := Dump(got)
+	if err != nil {
+		return fmt.Errorf("second segment: %w", err)
+	}
+	if w != g {
+		return fmt.Errorf("the segments read differently: %s", firstDifference(w, g))
+	}
+	return nil
+}
+
+// firstDifference describes the first line where dumps a and b differ.
+func firstDifference(a, b string) string {
 	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
 	for i := range min(len(al), len(bl)) {
 		if al[i] != bl[i] {
