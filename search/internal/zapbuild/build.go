@@ -61,8 +61,8 @@ func (p *Plugin) NewUsing(results []index.Document, config map[string]any) (segm
 	defer b.release()
 	b.docs = results
 	if !b.collect() || b.unknownField {
-		// A field twice in a document, or locations naming a field no
-		// document has (zapx numbers those after the others).
+		// No _id, or locations naming a field no document has (zapx
+		// numbers those after the others).
 		return p.ZapPlugin.NewUsing(results, config)
 	}
 	seg, size, err := b.build(config, stats)
@@ -147,7 +147,6 @@ type field struct {
 	counts    []uint32
 	postings  []posting
 	locs      []loc
-	lastDoc   int
 }
 
 // builder turns documents into a segment. Builders are pooled, and keep
@@ -203,11 +202,10 @@ func (f *field) reset() {
 	f.locs = f.locs[:0]
 	f.options = 0
 	f.docValues = false
-	f.lastDoc = -1
 }
 
-// collect gathers every field's postings. It reports false if a document
-// has a field twice (zapx merges those; such documents go to zapx).
+// collect gathers every field's postings, from documents Handles accepts.
+// It reports false if a document has no _id.
 func (b *builder) collect() bool {
 	if b.byName == nil {
 		b.byName = map[string]*field{}
@@ -218,7 +216,7 @@ func (b *builder) collect() bool {
 		if fb == nil {
 			fb = b.spare[f.Name()]
 			if fb == nil {
-				fb = &field{name: f.Name(), ids: map[string]uint32{}, lastDoc: -1}
+				fb = &field{name: f.Name(), ids: map[string]uint32{}}
 				b.spare[f.Name()] = fb
 			}
 			b.byName[f.Name()] = fb
@@ -245,29 +243,17 @@ func (b *builder) collect() bool {
 	for i, fb := range b.fields {
 		fb.id = uint16(i)
 	}
-	ok := true
 	for docNum, d := range b.docs {
-		add := func(f index.Field) {
-			if ok {
-				ok = b.add(uint32(docNum), f)
-			}
-		}
+		add := func(f index.Field) { b.add(uint32(docNum), f) }
 		d.VisitComposite(func(f index.CompositeField) { add(f) })
 		d.VisitFields(add)
-		if !ok {
-			return false
-		}
 	}
 	return true
 }
 
 // add records field f of document doc.
-func (b *builder) add(doc uint32, f index.Field) bool {
+func (b *builder) add(doc uint32, f index.Field) {
 	fb := b.byName[f.Name()]
-	if fb.lastDoc == int(doc) {
-		return false
-	}
-	fb.lastDoc = int(doc)
 	if f.Options().IncludeDocValues() {
 		fb.docValues = true
 	}
@@ -294,7 +280,6 @@ func (b *builder) add(doc uint32, f index.Field) bool {
 		}
 		fb.postings = append(fb.postings, p)
 	}
-	return true
 }
 
 // fieldID is the id of the named field.

@@ -118,7 +118,7 @@ func TestSegmentsRead(t *testing.T) {
 			b := builders.Get().(*builder)
 			b.docs = docs
 			if !b.collect() {
-				t.Fatal("collect gave up on documents without arrays")
+				t.Fatal("collect gave up on documents with ids")
 			}
 			got, _, err := b.build(nil, nil)
 			b.release()
