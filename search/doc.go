@@ -19,5 +19,6 @@
 // the source of truth: the index can always be rebuilt from it, and
 // NeedsRebuild says when its mapping is out of date. The index's segments
 // are built by internal/zapbuild, which writes Bleve's own format (zap
-// v17) with less work than Bleve's builder.
+// v17) with less work than Bleve's builder, and a rebuild's final merge
+// runs there on every core.
 package search

@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -13,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/numeric"
 	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 	zap "github.com/blevesearch/zapx/v17"
 
 	"jindianzi/search/internal/zapbuild"
@@ -306,4 +309,200 @@ func FuzzZapbuildSegments(f *testing.F) {
 		}
 		checkZapbuildSegment(t, im, docs)
 	})
+}
+
+// TestIdeaFieldsCoverDocuments checks that ideaFields lists every field of
+// every test document with at least its options, so that a rebuild's
+// segments all list the same fields (bulkConfig).
+func TestIdeaFieldsCoverDocuments(t *testing.T) {
+	testSegmenter(t)
+	im := NewMapping()
+	fields, err := ideaFields(im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"title", "body", "theme", "campaign", "region", "status", "kind", "created", "supports", "_all"} {
+		if _, ok := fields[want]; !ok {
+			t.Errorf("ideaFields lacks %s: %v", want, fields)
+		}
+	}
+	for _, d := range analysedDocuments(t, im, documentTestDocs(t)) {
+		check := func(f index.Field) {
+			if f.Name() == "_id" {
+				return
+			}
+			if opts, ok := fields[f.Name()]; !ok || opts|f.Options() != opts {
+				t.Errorf("document %s: field %s with options %b, ideaFields has %b (listed %v)", d.ID(), f.Name(), f.Options(), opts, ok)
+			}
+		}
+		d.VisitComposite(func(f index.CompositeField) { check(f) })
+		d.VisitFields(check)
+	}
+}
+
+// TestBuilderSegmentsListEveryField writes a batch of ideas with only a
+// title and body and one with every attribute into a new generation, and
+// checks that both segments list the same fields, with the same options.
+func TestBuilderSegmentsListEveryField(t *testing.T) {
+	seg := testSegmenter(t)
+	b, err := NewBuilder(t.TempDir(), seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Abort()
+	docs := documentTestDocs(t)
+	// Each batch is written to disk before the next, or the persister
+	// merges the two in memory.
+	persisted := func(idx bleve.Index) error {
+		return setInternalPersisted(context.Background(), idx, []byte("test"), []byte("1"))
+	}
+	for _, batch := range [][]Doc{
+		docs[4:40], // eval rows: title, body, status
+		docs[:4],   // "mixed" has every attribute
+	} {
+		if err := b.Index.Index(batch...); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.use(persisted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(); err != nil { // writes the segments
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(b.Path(), "store", "*.zap"))
+	if err != nil || len(files) != 2 {
+		t.Fatalf("segment files %v (%v), want two", files, err)
+	}
+	var listed [][]string
+	for _, f := range files {
+		s, err := (&zap.ZapPlugin{}).Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = append(listed, segmentFields(t, s.(*zap.Segment)))
+		s.Close()
+	}
+	if !slices.Equal(listed[0], listed[1]) || !slices.ContainsFunc(listed[0], func(f string) bool { return strings.HasPrefix(f, "created=") }) {
+		t.Fatalf("the segments list\n%v\n%v\nwant the same, with created", listed[0], listed[1])
+	}
+}
+
+// segmentFields lists a segment file's fields with their options, as
+// "name=options", from its fields section (zapx's persistFieldsSection).
+func segmentFields(t *testing.T, s *zap.Segment) []string {
+	t.Helper()
+	mem := s.Data()
+	pos := s.SectionsIndexOffset()
+	n, k := binary.Uvarint(mem[pos:])
+	pos += uint64(k)
+	var out []string
+	for i := range n {
+		p := binary.BigEndian.Uint64(mem[pos+8*i:])
+		l, k := binary.Uvarint(mem[p:])
+		p += uint64(k)
+		name := string(mem[p : p+l])
+		opts, _ := binary.Uvarint(mem[p+l:])
+		out = append(out, fmt.Sprintf("%s=%d", name, opts))
+	}
+	return out
+}
+
+// TestZapbuildMerge merges segment files of the ideas' documents, built
+// as a rebuild builds them (every field declared), with zapx and with
+// zapbuild's parallel merge, and checks that the files hold the same
+// bytes (zaptest.CompareFiles).
+func TestZapbuildMerge(t *testing.T) {
+	testSegmenter(t)
+	docs := documentTestDocs(t)
+	docs = docs[:min(len(docs), 2400)]
+	checkZapbuildMerge(t, NewMapping(), docs[4:len(docs)/2], docs[:4], docs[len(docs)/2:])
+	t.Logf("%d documents in 3 segments merge to the same bytes", len(docs))
+}
+
+// FuzzZapbuildMerge merges segments of ideas whose title and body are any
+// text with zapx and with zapbuild's parallel merge, and checks that the
+// files hold the same bytes.
+func FuzzZapbuildMerge(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"", ""}, {"电梯", "老旧小区加装电梯，a7 2019"}, {"\xff\xfe", "a\x00b"}, {"臺灣 ＡＢＣ", "，。！？  ……"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	testSegmenter(f)
+	im := NewMapping()
+	f.Fuzz(func(t *testing.T, title, body string) {
+		checkZapbuildMerge(t, im,
+			[]Doc{{ID: "f1", Title: title, Body: body, Status: "published", Theme: title}},
+			[]Doc{{ID: "f2", Title: "停车难", Body: body + "停车难"}, {ID: "f3", Title: body, Body: title, Region: "鼓楼区"}})
+	})
+}
+
+// checkZapbuildMerge builds a segment file of each part with zapbuild,
+// every field declared as a rebuild declares them, merges the files with
+// zapx and with zapbuild's parallel merge, and fails t unless zapbuild
+// merged them itself and wrote the bytes zapx wrote.
+func checkZapbuildMerge(t *testing.T, im mapping.IndexMapping, parts ...[]Doc) {
+	t.Helper()
+	fields, err := ideaFields(im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := map[string]any{zapbuild.FieldsKey: fields}
+	dir := t.TempDir()
+	var segs []segment.Segment
+	for i, part := range parts {
+		s, _, err := (&zapbuild.Plugin{}).NewUsing(analysedDocuments(t, im, part), config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%d.zap", i))
+		if err := zap.PersistSegmentBase(s.(*zap.SegmentBase), path); err != nil {
+			t.Fatal(err)
+		}
+		if s, err = (&zap.ZapPlugin{}).Open(path); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		segs = append(segs, s)
+	}
+	drops := make([]*roaring.Bitmap, len(segs))
+	want, got := filepath.Join(dir, "zapx.zap"), filepath.Join(dir, "zapbuild.zap")
+	if _, _, err := (&zap.ZapPlugin{}).Merge(segs, drops, want, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := zapbuild.ParallelMerges()
+	if _, _, err := (&zapbuild.Plugin{}).MergeUsing(segs, drops, got, nil, nil, map[string]any{zapbuild.ParallelMergeKey: true}); err != nil {
+		t.Fatal(err)
+	}
+	if zapbuild.ParallelMerges() != before+1 {
+		t.Fatal("zapbuild handed the ideas' segments to zapx")
+	}
+	if err := zaptest.CompareFiles(want, got); err != nil {
+		t.Fatalf("zapx first: %v", err)
+	}
+}
+
+// TestRebuildMergesInParallel checks that a rebuild's final merge is
+// zapbuild's parallel one, and that the rebuilt index holds every
+// document.
+func TestRebuildMergesInParallel(t *testing.T) {
+	seg := testSegmenter(t)
+	docs := documentTestDocs(t)
+	dir := t.TempDir()
+	before := zapbuild.ParallelMerges()
+	if err := Rebuild(context.Background(), dir, seg, docSource(docs), nil); err != nil {
+		t.Fatal(err)
+	}
+	if zapbuild.ParallelMerges() == before {
+		t.Fatal("the rebuild merged its segments with zapx")
+	}
+	x, err := OpenCurrent(dir, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if n, err := x.DocCount(); err != nil || n != uint64(len(docs)) {
+		t.Fatalf("rebuilt index holds %d documents (%v), want %d", n, err, len(docs))
+	}
 }

@@ -943,7 +943,11 @@ func unmergedIndex(t *testing.T) *Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if idx, err = bleve.OpenUsing(path, map[string]any{"scorchMergePlanOptions": bulkConfig()["scorchMergePlanOptions"]}); err != nil {
+	bulk, err := bulkConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx, err = bleve.OpenUsing(path, map[string]any{"scorchMergePlanOptions": bulk["scorchMergePlanOptions"]}); err != nil {
 		t.Fatal(err)
 	}
 	x := &Index{seg: seg, path: path, index: idx}

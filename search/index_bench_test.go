@@ -7,12 +7,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	index "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 	zap "github.com/blevesearch/zapx/v17"
 
 	"jindianzi/search/internal/zapbuild"
+	"jindianzi/search/latency"
 )
 
 // messagesCSV is the real data the benchmarks and TestEvalMessages read when
@@ -100,6 +103,61 @@ func BenchmarkSegmentBuild(b *testing.B) {
 				_ = seg.Close()
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(docs)), "µs/doc")
+		})
+	}
+}
+
+// BenchmarkSegmentMerge merges the segment files of a rebuild of about
+// 30,000 ideas (the messages ten times, perturbed, in batches of
+// rebuildBatch, every field declared as bulkConfig does) into one, as a
+// rebuild's Commit does: with zapx's merge, on one core, and with
+// zapbuild's parallel merge (ANALYSIS.md, "Merging in parallel").
+func BenchmarkSegmentMerge(b *testing.B) {
+	testSegmenter(b)
+	im := NewMapping()
+	fields, err := ideaFields(im)
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := scaleDocs(b, 10)
+	dir := b.TempDir()
+	var segs []segment.Segment
+	for i := 0; i < len(docs); i += rebuildBatch {
+		batch := analysedDocuments(b, im, docs[i:min(i+rebuildBatch, len(docs))])
+		s, _, err := (&zapbuild.Plugin{}).NewUsing(batch, map[string]any{zapbuild.FieldsKey: fields})
+		if err != nil {
+			b.Fatal(err)
+		}
+		path := filepath.Join(dir, strconv.Itoa(i)+".zap")
+		if err := zap.PersistSegmentBase(s.(*zap.SegmentBase), path); err != nil {
+			b.Fatal(err)
+		}
+		if s, err = (&zap.ZapPlugin{}).Open(path); err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		segs = append(segs, s)
+	}
+	drops := make([]*roaring.Bitmap, len(segs))
+	for _, p := range []struct {
+		name   string
+		config map[string]any
+	}{{"zapx", nil}, {"zapbuild", map[string]any{zapbuild.ParallelMergeKey: true}}} {
+		b.Run(p.name, func(b *testing.B) {
+			path := filepath.Join(dir, p.name+".zap")
+			var cpu time.Duration
+			for b.Loop() {
+				before := latency.CPUTime()
+				if _, _, err := (&zapbuild.Plugin{}).MergeUsing(segs, drops, path, nil, nil, p.config); err != nil {
+					b.Fatal(err)
+				}
+				cpu += latency.CPUTime() - before
+				if err := os.Remove(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(len(docs)), "docs")
 		})
 	}
 }

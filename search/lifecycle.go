@@ -16,6 +16,8 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
+
+	"jindianzi/search/internal/zapbuild"
 )
 
 // An index directory holds generations of the index — gen-000001,
@@ -149,7 +151,11 @@ func NewBuilder(dir string, seg *Segmenter) (*Builder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: create index %s: %w", path, err)
 	}
-	idx, err = bleve.OpenUsing(path, bulkConfig())
+	config, err := bulkConfig()
+	if err != nil {
+		return nil, fmt.Errorf("search: open index %s for building: %w", path, err)
+	}
+	idx, err = bleve.OpenUsing(path, config)
 	if err != nil {
 		return nil, fmt.Errorf("search: open index %s for building: %w", path, err)
 	}
@@ -163,21 +169,36 @@ func NewBuilder(dir string, seg *Segmenter) (*Builder, error) {
 //     for the segment to be written and synced (unsafe_batch); the
 //     persister meanwhile merges the segments that piled up in memory and
 //     writes them as one. Commit waits for the disk once.
+//
 //   - the merger leaves the segments on disk alone: no number of segments
 //     exceeds this merge budget (every segment counts as at least the
 //     smallest, and a tier holds up to MaxInt32). Commit merges them all
 //     into one, so each document is merged once instead of once per tier.
 //
+//   - every segment lists every field an idea can have (zapbuild's
+//     FieldsKey), even when a batch lacks one (old ideas without a theme,
+//     say), so that Commit's merge can copy bytes: zapbuild merges such
+//     segments on every core (ParallelMergeKey), where zapx would take
+//     one.
+//
 // NewBuilder opens the generation with it; opened again (Follow,
 // OpenCurrent), the generation has scorch's defaults.
-func bulkConfig() map[string]any {
+func bulkConfig() (map[string]any, error) {
+	fields, err := ideaFields(NewMapping())
+	if err != nil {
+		return nil, err
+	}
 	return map[string]any{
 		"unsafe_batch": true,
 		"scorchMergePlanOptions": map[string]any{
 			"MaxSegmentsPerTier": math.MaxInt32,
 			"FloorSegmentSize":   1,
 		},
-	}
+		"segmentConfig": map[string]any{
+			zapbuild.FieldsKey:        fields,
+			zapbuild.ParallelMergeKey: true,
+		},
+	}, nil
 }
 
 // Commit records the outbox cursor the rebuild started from, merges the

@@ -8,6 +8,7 @@ import (
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // MappingVersion is the version of NewMapping and of the analysis behind it
@@ -162,6 +163,30 @@ func ideaDocument(im mapping.IndexMapping, d Doc) (*document.Document, error) {
 // newBleveIndex creates a new, empty scorch index in dir with NewMapping
 // and scorch's config (nil for its defaults). Bleve keeps that config with
 // the index and uses it whenever the index is opened again.
+// ideaFields lists every field a document of an idea can have, with its
+// options: those of a document with every attribute set, mapped as Index
+// maps one (TestIdeaFieldsCoverDocuments).
+func ideaFields(im mapping.IndexMapping) (map[string]index.FieldIndexingOptions, error) {
+	full := Doc{
+		ID: "fields", Kind: "debate_post", Title: "标题", Body: "正文", Theme: "交通",
+		Campaign: "campaign", Region: "鼓楼区", Status: "published",
+		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Supports: 1,
+	}
+	doc, err := ideaDocument(im, full)
+	if err != nil {
+		return nil, fmt.Errorf("list the fields of an idea: %w", err)
+	}
+	fields := map[string]index.FieldIndexingOptions{}
+	visit := func(f index.Field) {
+		if f.Name() != "_id" {
+			fields[f.Name()] |= f.Options()
+		}
+	}
+	doc.VisitComposite(func(f index.CompositeField) { visit(f) })
+	doc.VisitFields(visit)
+	return fields, nil
+}
+
 func newBleveIndex(dir string, config map[string]any) (bleve.Index, error) {
 	return bleve.NewUsing(dir, NewMapping(), scorch.Name, scorch.Name, config)
 }

@@ -13,9 +13,17 @@
 // zapx's own: the same dictionaries, postings, frequencies, norms,
 // locations, doc values and stored fields (TestSegmentsRead).
 //
-// Plugin embeds zapx's plugin for everything else (opening, merging) and
-// hands it the documents it does not handle: nested documents,
-// synonym and geo-shape fields, and a field given twice in one document.
+// Plugin embeds zapx's plugin for everything else (opening, and merging
+// unless asked otherwise) and hands it the documents it does not handle:
+// nested documents, synonym and geo-shape fields, and a field given twice
+// in one document.
+//
+// A rebuild ends with one merge of all its segments, which zapx does on
+// one core, field after field. Given ParallelMergeKey, MergeUsing cuts
+// the fields' terms into ranges that workers on every core merge while
+// one writer puts their output in the file in order, writing the bytes
+// zapx writes (TestMergeWritesZapxBytes); FieldsKey makes every segment
+// list the same fields, which that merge needs.
 //
 // The format is zapx v17.2.5's. The tests build every segment both ways
 // and compare what zapx reads, so upgrading zapx re-checks it; a Bleve
@@ -41,6 +49,15 @@ import (
 	"github.com/golang/snappy"
 )
 
+// FieldsKey is the key, in the segment configuration scorch hands New
+// (its config's "segmentConfig"), of a map[string]index.FieldIndexingOptions
+// of fields every segment should list, with at least those options, even
+// when none of its documents has the field (a batch of old ideas without
+// a date, say). Segments that list the same fields with the same options
+// are the ones the parallel merge (ParallelMergeKey) takes, and the ones
+// zapx merges by copying bytes rather than decoding every posting.
+const FieldsKey = "zapbuild.fields"
+
 // Plugin is zapx v17's segment plugin with a faster New.
 type Plugin struct {
 	zap.ZapPlugin
@@ -60,6 +77,7 @@ func (p *Plugin) NewUsing(results []index.Document, config map[string]any) (segm
 	b := builders.Get().(*builder)
 	defer b.release()
 	b.docs = results
+	b.declared, _ = config[FieldsKey].(map[string]index.FieldIndexingOptions)
 	if !b.collect() || b.unknownField {
 		// No _id, or locations naming a field no document has (zapx
 		// numbers those after the others).
@@ -152,9 +170,10 @@ type field struct {
 // builder turns documents into a segment. Builders are pooled, and keep
 // their fields' maps and slices for the next segment.
 type builder struct {
-	docs   []index.Document
-	fields []*field // by field id; "_id" first, the rest by name
-	byName map[string]*field
+	docs     []index.Document
+	declared map[string]index.FieldIndexingOptions // see FieldsKey
+	fields   []*field                              // by field id; "_id" first, the rest by name
+	byName   map[string]*field
 	// unknownField is set by a location naming a field no document has,
 	// which zapx numbers after the others; such documents go to zapx.
 	unknownField bool
@@ -184,6 +203,7 @@ func (b *builder) release() {
 	}
 	clear(b.order)
 	b.docs = nil
+	b.declared = nil
 	clear(b.fields)
 	b.fields = b.fields[:0]
 	clear(b.byName)
@@ -211,27 +231,31 @@ func (b *builder) collect() bool {
 		b.byName = map[string]*field{}
 	}
 	names := []string{}
-	visit := func(f index.Field) {
-		fb := b.byName[f.Name()]
+	use := func(name string, options index.FieldIndexingOptions) {
+		fb := b.byName[name]
 		if fb == nil {
-			fb = b.spare[f.Name()]
+			fb = b.spare[name]
 			if fb == nil {
-				fb = &field{name: f.Name(), ids: map[string]uint32{}}
-				b.spare[f.Name()] = fb
+				fb = &field{name: name, ids: map[string]uint32{}}
+				b.spare[name] = fb
 			}
-			b.byName[f.Name()] = fb
-			if f.Name() != "_id" {
-				names = append(names, f.Name())
+			b.byName[name] = fb
+			if name != "_id" {
+				names = append(names, name)
 			}
 		}
-		fb.options |= f.Options()
+		fb.options |= options
 	}
+	visit := func(f index.Field) { use(f.Name(), f.Options()) }
 	for _, d := range b.docs {
 		d.VisitComposite(func(f index.CompositeField) { visit(f) })
 		d.VisitFields(visit)
 	}
 	if b.byName["_id"] == nil {
 		return false
+	}
+	for name, options := range b.declared {
+		use(name, options)
 	}
 	// zapx gives _id these options whatever its documents say, and adds theirs.
 	b.byName["_id"].options |= index.IndexField | index.StoreField
@@ -550,20 +574,30 @@ func (b *builder) writeInverted(w *zap.FileWriter) ([]uint64, error) {
 	return addrs, nil
 }
 
-// writeFieldsSection writes each field's name, options and sections, and
-// the fields' index (zapx's persistFieldsSection), returning where the
-// index starts.
+// writeFieldsSection writes the fields section of b's fields.
 func (b *builder) writeFieldsSection(w *zap.FileWriter, addrs []uint64) (uint64, error) {
-	offsets := make([]uint64, len(b.fields))
-	for fieldID, fb := range b.fields {
+	names := make([]string, len(b.fields))
+	options := make([]index.FieldIndexingOptions, len(b.fields))
+	for i, fb := range b.fields {
+		names[i], options[i] = fb.name, fb.options
+	}
+	return writeFieldsSection(w, names, options, addrs)
+}
+
+// writeFieldsSection writes every field's name, options and the address
+// of its inverted index (zapx's persistFieldsSection), then the index of
+// where each field starts, and returns where that index starts.
+func writeFieldsSection(w countWriter, names []string, options []index.FieldIndexingOptions, addrs []uint64) (uint64, error) {
+	offsets := make([]uint64, len(names))
+	for fieldID, name := range names {
 		offsets[fieldID] = uint64(w.Count())
-		if _, err := writeUvarints(w, uint64(len(fb.name))); err != nil {
+		if _, err := writeUvarints(w, uint64(len(name))); err != nil {
 			return 0, err
 		}
-		if _, err := w.Write([]byte(fb.name)); err != nil {
+		if _, err := w.Write([]byte(name)); err != nil {
 			return 0, err
 		}
-		if _, err := writeUvarints(w, uint64(fb.options), uint64(len(sections))); err != nil {
+		if _, err := writeUvarints(w, uint64(options[fieldID]), uint64(len(sections))); err != nil {
 			return 0, err
 		}
 		for _, s := range sections {
@@ -580,7 +614,7 @@ func (b *builder) writeFieldsSection(w *zap.FileWriter, addrs []uint64) (uint64,
 		}
 	}
 	start := uint64(w.Count())
-	if _, err := writeUvarints(w, uint64(len(b.fields))); err != nil {
+	if _, err := writeUvarints(w, uint64(len(names))); err != nil {
 		return 0, err
 	}
 	for _, o := range offsets {

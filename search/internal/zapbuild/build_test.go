@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
@@ -216,5 +217,85 @@ func TestSectionTypes(t *testing.T) {
 	slices.Sort(types)
 	if !slices.Equal(types, sections) {
 		t.Fatalf("zapx writes sections %v for a field, this package %v", types, sections)
+	}
+}
+
+// TestDeclaredFields builds one segment of documents without a body and
+// one of documents with one, declaring every field (FieldsKey): both list
+// the same fields with the same options, which lets zapx merge them by
+// copying bytes, and the merged segment reads the same as the merge of
+// the two segments zapx builds, which list different fields.
+func TestDeclaredFields(t *testing.T) {
+	split := func() (without, with []index.Document) {
+		for _, d := range testDocs(t, 400, 7, false) {
+			hasBody := false
+			d.VisitFields(func(f index.Field) { hasBody = hasBody || f.Name() == "body" })
+			if hasBody {
+				with = append(with, d)
+			} else {
+				without = append(without, d)
+			}
+		}
+		return without, with
+	}
+	declared := map[string]index.FieldIndexingOptions{}
+	without, with := split()
+	for _, d := range append(without, with...) {
+		visit := func(f index.Field) {
+			if f.Name() != "_id" {
+				declared[f.Name()] |= f.Options()
+			}
+		}
+		d.VisitComposite(func(f index.CompositeField) { visit(f) })
+		d.VisitFields(visit)
+	}
+	if len(without) == 0 || len(with) == 0 {
+		t.Fatalf("%d documents without a body and %d with one: want some of each", len(without), len(with))
+	}
+	zapxSegs := make([]segment.Segment, 2)
+	ours := make([]segment.Segment, 2)
+	p := &Plugin{}
+	var err error
+	for i, docs := range [][]index.Document{without, with} {
+		if zapxSegs[i], _, err = (&zap.ZapPlugin{}).New(docs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	without, with = split()
+	for i, docs := range [][]index.Document{without, with} {
+		if ours[i], _, err = p.NewUsing(docs, map[string]any{FieldsKey: declared}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fields := func(s segment.Segment) []string { return s.(*zap.SegmentBase).Fields() }
+	if slices.Equal(fields(zapxSegs[0]), fields(zapxSegs[1])) {
+		t.Fatalf("zapx's segments list the same fields %v: the test needs them to differ", fields(zapxSegs[0]))
+	}
+	if !slices.Equal(fields(ours[0]), fields(ours[1])) || !slices.Contains(fields(ours[0]), "body") {
+		t.Fatalf("zapbuild's segments list %v and %v, want the same, with body", fields(ours[0]), fields(ours[1]))
+	}
+	dict, err := ours[0].Dictionary("body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := dict.AutomatonIterator(nil, nil, nil); it != nil {
+		if e, err := it.Next(); e != nil || err != nil {
+			t.Fatalf("the declared body of documents without one has term %v (%v)", e, err)
+		}
+	}
+	dir := t.TempDir()
+	merged := map[string]segment.Segment{}
+	for name, segs := range map[string][]segment.Segment{"zapx": zapxSegs, "zapbuild": ours} {
+		path := filepath.Join(dir, name+".zap")
+		if _, _, err := (&zap.ZapPlugin{}).Merge(segs, make([]*roaring.Bitmap, 2), path, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if merged[name], err = (&zap.ZapPlugin{}).Open(path); err != nil {
+			t.Fatal(err)
+		}
+		defer merged[name].Close()
+	}
+	if err := zaptest.Compare(merged["zapx"], merged["zapbuild"]); err != nil {
+		t.Fatalf("merged, zapx first: %v", err)
 	}
 }

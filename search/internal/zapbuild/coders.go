@@ -87,6 +87,18 @@ func (c *chunkedIntCoder) Add(docNum uint64, vals ...uint64) {
 	}
 }
 
+// AddBytes appends already encoded values in the chunk of docNum;
+// docNums must not decrease.
+func (c *chunkedIntCoder) AddBytes(docNum uint64, buf []byte) {
+	chunk := docNum / c.chunkSize
+	if chunk != c.currChunk {
+		c.Close()
+		c.chunkBuf.Reset()
+		c.currChunk = chunk
+	}
+	c.chunkBuf.Write(buf)
+}
+
 // Close ends the current chunk.
 func (c *chunkedIntCoder) Close() {
 	encoded := c.chunkBuf.Bytes()
