@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -215,6 +216,9 @@ func (b *Builder) commit(ctx context.Context, cursor int64) error {
 		if err := setInternalPersisted(ctx, idx, []byte(cursorKey), val); err != nil {
 			return fmt.Errorf("write the last segments: %w", err)
 		}
+		// The batches' garbage goes back to the system before the merge
+		// allocates its own: else the two add up at the rebuild's peak.
+		debug.FreeOSMemory()
 		if err := mergeAll(ctx, idx); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
