@@ -149,7 +149,7 @@ func newMerger(segments []segment.Segment, drops []*roaring.Bitmap) *merger {
 		m.numDocs += src.numDocs
 		m.srcs = append(m.srcs, src)
 	}
-	if m.numDocs == 0 || m.numDocs > mask31 || len(m.names) == 0 || m.names[0] != "_id" {
+	if m.numDocs == 0 || m.numDocs > math.MaxUint32 || len(m.names) == 0 || m.names[0] != "_id" {
 		return nil
 	}
 	for _, o := range m.options {
@@ -183,8 +183,8 @@ func equalFields(a []string, ao []index.FieldIndexingOptions, b []string, bo []i
 // this merge can copy.
 func openSource(s segment.Segment) (*source, []string, []index.FieldIndexingOptions) {
 	seg, ok := s.(*zap.Segment)
-	if !ok || seg.Version() != zap.Version {
-		return nil, nil, nil
+	if !ok || seg.Version() != zap.Version || len(seg.GetUpdatedFields()) > 0 {
+		return nil, nil, nil // not a file, or fields taken out of the mapping
 	}
 	src := &source{
 		mem: seg.Data(), seg: seg, numDocs: seg.NumDocs(),

@@ -127,6 +127,11 @@ func TestMergeFallsBack(t *testing.T) {
 	if newMerger(segs, deleted) != nil {
 		t.Error("a merge with deletions should go to zapx")
 	}
+	segs[1].(*zap.Segment).SetUpdatedFields(map[string]*index.UpdateFieldInfo{"body": {Deleted: true}})
+	if newMerger(segs, drops) != nil {
+		t.Error("a merge of a segment whose mapping lost a field should go to zapx")
+	}
+	segs[1].(*zap.Segment).SetUpdatedFields(nil)
 	// Without declared fields, a batch without bodies lists fewer fields.
 	var without, with []index.Document
 	for _, d := range testDocs(t, 200, 3, false) {
