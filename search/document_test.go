@@ -448,24 +448,8 @@ func checkZapbuildMerge(t *testing.T, im mapping.IndexMapping, parts ...[]Doc) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	config := map[string]any{zapbuild.FieldsKey: fields}
 	dir := t.TempDir()
-	var segs []segment.Segment
-	for i, part := range parts {
-		s, _, err := (&zapbuild.Plugin{}).NewUsing(analysedDocuments(t, im, part), config)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, fmt.Sprintf("%d.zap", i))
-		if err := zap.PersistSegmentBase(s.(*zap.SegmentBase), path); err != nil {
-			t.Fatal(err)
-		}
-		if s, err = (&zap.ZapPlugin{}).Open(path); err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		segs = append(segs, s)
-	}
+	segs := rebuildSegmentFiles(t, dir, im, fields, parts...)
 	drops := make([]*roaring.Bitmap, len(segs))
 	want, got := filepath.Join(dir, "zapx.zap"), filepath.Join(dir, "zapbuild.zap")
 	if _, _, err := (&zap.ZapPlugin{}).Merge(segs, drops, want, nil, nil); err != nil {
@@ -481,6 +465,23 @@ func checkZapbuildMerge(t *testing.T, im mapping.IndexMapping, parts ...[]Doc) {
 	if err := zaptest.CompareFiles(want, got); err != nil {
 		t.Fatalf("zapx first: %v", err)
 	}
+}
+
+// rebuildSegmentFiles builds a segment of each part as a rebuild builds
+// them (with zapbuild, every field of an idea declared), writes them to
+// files in dir and opens them.
+func rebuildSegmentFiles(tb testing.TB, dir string, im mapping.IndexMapping, fields map[string]index.FieldIndexingOptions, parts ...[]Doc) []segment.Segment {
+	tb.Helper()
+	config := map[string]any{zapbuild.FieldsKey: fields}
+	segs := make([]segment.Segment, 0, len(parts))
+	for _, part := range parts {
+		s, _, err := (&zapbuild.Plugin{}).NewUsing(analysedDocuments(tb, im, part), config)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		segs = append(segs, s)
+	}
+	return zaptest.Persist(tb, dir, segs...)
 }
 
 // TestRebuildMergesInParallel checks that a rebuild's final merge is

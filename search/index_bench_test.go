@@ -120,24 +120,12 @@ func BenchmarkSegmentMerge(b *testing.B) {
 		b.Fatal(err)
 	}
 	docs := scaleDocs(b, 10)
-	dir := b.TempDir()
-	var segs []segment.Segment
+	var batches [][]Doc
 	for i := 0; i < len(docs); i += rebuildBatch {
-		batch := analysedDocuments(b, im, docs[i:min(i+rebuildBatch, len(docs))])
-		s, _, err := (&zapbuild.Plugin{}).NewUsing(batch, map[string]any{zapbuild.FieldsKey: fields})
-		if err != nil {
-			b.Fatal(err)
-		}
-		path := filepath.Join(dir, strconv.Itoa(i)+".zap")
-		if err := zap.PersistSegmentBase(s.(*zap.SegmentBase), path); err != nil {
-			b.Fatal(err)
-		}
-		if s, err = (&zap.ZapPlugin{}).Open(path); err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		segs = append(segs, s)
+		batches = append(batches, docs[i:min(i+rebuildBatch, len(docs))])
 	}
+	dir := b.TempDir()
+	segs := rebuildSegmentFiles(b, dir, im, fields, batches...)
 	drops := make([]*roaring.Bitmap, len(segs))
 	for _, p := range []struct {
 		name   string

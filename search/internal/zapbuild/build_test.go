@@ -132,20 +132,10 @@ func TestSegmentsRead(t *testing.T) {
 			if g := dump(t, got); !strings.Contains(g, "@title:") || !strings.Contains(g, "doc values") {
 				t.Fatalf("the dump shows no locations or doc values:\n%.500s", g)
 			}
-			dir := t.TempDir()
-			for name, seg := range map[string]segment.Segment{"zapx": want, "zapbuild": got} {
-				path := filepath.Join(dir, name+".zap")
-				if err := zap.PersistSegmentBase(seg.(*zap.SegmentBase), path); err != nil {
-					t.Fatal(err)
-				}
-				opened, err := (&zap.ZapPlugin{}).Open(path)
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
+			for i, opened := range zaptest.Persist(t, t.TempDir(), want, got) {
 				if err := zaptest.Compare(want, opened); err != nil {
-					t.Fatalf("zapx's in memory first, %s's from disk second: %v", name, err)
+					t.Fatalf("zapx's in memory first, %s's from disk second: %v", []string{"zapx", "zapbuild"}[i], err)
 				}
-				_ = opened.Close()
 			}
 		})
 	}
@@ -226,18 +216,7 @@ func TestSectionTypes(t *testing.T) {
 // copying bytes, and the merged segment reads the same as the merge of
 // the two segments zapx builds, which list different fields.
 func TestDeclaredFields(t *testing.T) {
-	split := func() (without, with []index.Document) {
-		for _, d := range testDocs(t, 400, 7, false) {
-			hasBody := false
-			d.VisitFields(func(f index.Field) { hasBody = hasBody || f.Name() == "body" })
-			if hasBody {
-				with = append(with, d)
-			} else {
-				without = append(without, d)
-			}
-		}
-		return without, with
-	}
+	split := func() (without, with []index.Document) { return splitByBody(testDocs(t, 400, 7, false)) }
 	declared := map[string]index.FieldIndexingOptions{}
 	without, with := split()
 	for _, d := range append(without, with...) {

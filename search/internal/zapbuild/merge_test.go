@@ -39,23 +39,28 @@ func segmentFiles(t *testing.T, dir string, batches [][]index.Document) []segmen
 	t.Helper()
 	config := map[string]any{FieldsKey: declaredFields(batches...)}
 	var segs []segment.Segment
-	for i, docs := range batches {
+	for _, docs := range batches {
 		s, _, err := (&Plugin{}).NewUsing(docs, config)
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(dir, fmt.Sprintf("src-%d.zap", i))
-		if err := zap.PersistSegmentBase(s.(*zap.SegmentBase), path); err != nil {
-			t.Fatal(err)
-		}
-		opened, err := (&zap.ZapPlugin{}).Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { opened.Close() })
-		segs = append(segs, opened)
+		segs = append(segs, s)
 	}
-	return segs
+	return zaptest.Persist(t, dir, segs...)
+}
+
+// splitByBody returns docs without a body field and those with one.
+func splitByBody(docs []index.Document) (without, with []index.Document) {
+	for _, d := range docs {
+		hasBody := false
+		d.VisitFields(func(f index.Field) { hasBody = hasBody || f.Name() == "body" })
+		if hasBody {
+			with = append(with, d)
+		} else {
+			without = append(without, d)
+		}
+	}
+	return without, with
 }
 
 // checkMergeWritesZapxBytes merges segs with zapx and with the parallel
@@ -133,32 +138,16 @@ func TestMergeFallsBack(t *testing.T) {
 	}
 	segs[1].(*zap.Segment).SetUpdatedFields(nil)
 	// Without declared fields, a batch without bodies lists fewer fields.
-	var without, with []index.Document
-	for _, d := range testDocs(t, 200, 3, false) {
-		hasBody := false
-		d.VisitFields(func(f index.Field) { hasBody = hasBody || f.Name() == "body" })
-		if hasBody {
-			with = append(with, d)
-		} else {
-			without = append(without, d)
-		}
-	}
 	var differing []segment.Segment
-	for i, batch := range [][]index.Document{without, with} {
+	without, with := splitByBody(testDocs(t, 200, 3, false))
+	for _, batch := range [][]index.Document{without, with} {
 		s, _, err := (&Plugin{}).New(batch)
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(dir, fmt.Sprintf("differing-%d.zap", i))
-		if err := zap.PersistSegmentBase(s.(*zap.SegmentBase), path); err != nil {
-			t.Fatal(err)
-		}
-		if s, err = (&zap.ZapPlugin{}).Open(path); err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
 		differing = append(differing, s)
 	}
+	differing = zaptest.Persist(t, dir, differing...)
 	if newMerger(differing, drops) != nil {
 		t.Error("segments listing different fields should go to zapx")
 	}

@@ -2,8 +2,11 @@ package zaptest
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"testing"
 
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 	zap "github.com/blevesearch/zapx/v17"
@@ -73,4 +76,35 @@ func fieldsSectionStart(file []byte) (int, error) {
 		first = min(first, binary.BigEndian.Uint64(file[sections+uint64(k)+8*i:]))
 	}
 	return int(first), nil
+}
+
+// Persist writes each of segs, segments in memory as zapx's New or
+// zapbuild's build them, to a file in dir and returns them opened from
+// there; tb closes them when it ends.
+func Persist(tb testing.TB, dir string, segs ...segment.Segment) []segment.Segment {
+	tb.Helper()
+	opened := make([]segment.Segment, 0, len(segs))
+	for _, s := range segs {
+		sb, ok := s.(*zap.SegmentBase)
+		if !ok {
+			tb.Fatalf("segment %T is not in memory", s)
+		}
+		var path string
+		for n := 0; ; n++ { // a name no earlier call took
+			path = filepath.Join(dir, fmt.Sprintf("%d.zap", n))
+			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+		}
+		if err := zap.PersistSegmentBase(sb, path); err != nil {
+			tb.Fatal(err)
+		}
+		f, err := (&zap.ZapPlugin{}).Open(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { f.Close() })
+		opened = append(opened, f)
+	}
+	return opened
 }
