@@ -653,6 +653,8 @@ type worker struct {
 	locEnds []uint64
 	hit     []byte
 	raw     []byte
+	// The last document copied, with its frequency and norm.
+	lastDoc, lastFreq, lastNorm uint64
 }
 
 // cursor walks one segment's terms of a unit's range.
@@ -772,26 +774,9 @@ const freqHasLocs1Hit = 1 << 1
 // to u.terms, and records the result in u.
 func (w *worker) mergeTerm(u *unit) error {
 	m := w.m
-	var card uint64
-	for k, e := range w.entries {
-		if e.val&zap.FSTValEncodingMask == zap.FSTValEncoding1Hit {
-			card++
-			continue
-		}
-		r := reader{mem: m.srcs[e.src].mem, pos: e.val}
-		r.uvarint() // frequencies' offset
-		r.uvarint() // locations' offset
-		b := r.bytes(r.uvarint())
-		if r.err {
-			return errCorrupt
-		}
-		for len(w.bms) <= k {
-			w.bms = append(w.bms, roaring.New())
-		}
-		if _, err := w.bms[k].FromBuffer(b); err != nil {
-			return err
-		}
-		card += w.bms[k].GetCardinality()
+	card, err := w.count()
+	if err != nil {
+		return err
 	}
 	chunkSize, err := getChunkSize(zap.DefaultChunkMode, card, m.numDocs)
 	if err != nil {
@@ -799,90 +784,134 @@ func (w *worker) mergeTerm(u *unit) error {
 	}
 	w.tf.SetChunkSize(chunkSize, m.numDocs-1)
 	w.loc.SetChunkSize(chunkSize, m.numDocs-1)
-	docs := w.docs[:0]
-	var lastDoc, lastFreq, lastNorm uint64
+	w.docs = w.docs[:0]
 	for k, e := range w.entries {
 		src := m.srcs[e.src]
-		if e.val&zap.FSTValEncodingMask == zap.FSTValEncoding1Hit {
-			docNum, norm := zap.FSTValDecode1Hit(e.val)
-			if norm == 0 {
-				return errCorrupt // zapx would read a general postings list there
+		if e.val&zap.FSTValEncodingMask != zap.FSTValEncoding1Hit {
+			if err := w.copyList(src, e.val, w.bms[k]); err != nil {
+				return err
 			}
-			doc := src.base + docNum
-			w.hit = binary.AppendUvarint(w.hit[:0], freqHasLocs1Hit)
-			w.hit = binary.AppendUvarint(w.hit, norm)
-			w.tf.AddBytes(doc, w.hit)
-			docs = append(docs, uint32(doc))
-			lastDoc, lastFreq, lastNorm = doc, 1, norm
 			continue
 		}
-		r := reader{mem: src.mem, pos: e.val}
-		tfOffset, locOffset := r.uvarint(), r.uvarint()
-		bm := w.bms[k]
-		srcChunk, err := getChunkSize(src.chunkMode, bm.GetCardinality(), src.numDocs)
-		if err != nil {
-			return err
+		docNum, norm := zap.FSTValDecode1Hit(e.val)
+		if norm == 0 {
+			return errCorrupt // zapx would read a general postings list there
 		}
-		tfData, tfEnds, err := chunked(src.mem, tfOffset, &w.tfEnds)
-		if err != nil {
-			return err
+		doc := src.base + docNum
+		w.hit = binary.AppendUvarint(w.hit[:0], freqHasLocs1Hit)
+		w.hit = binary.AppendUvarint(w.hit, norm)
+		w.tf.AddBytes(doc, w.hit)
+		w.docs = append(w.docs, uint32(doc))
+		w.lastDoc, w.lastFreq, w.lastNorm = doc, 1, norm
+	}
+	w.tf.Close()
+	w.loc.Close()
+	err = w.finish(u, card)
+	w.tf.Reset()
+	w.loc.Reset()
+	return err
+}
+
+// count reads the postings lists of w.entries (into w.bms, by entry) and
+// returns how many documents they hold together.
+func (w *worker) count() (uint64, error) {
+	var card uint64
+	for k, e := range w.entries {
+		if e.val&zap.FSTValEncodingMask == zap.FSTValEncoding1Hit {
+			card++
+			continue
 		}
-		locData, locEnds, err := chunked(src.mem, locOffset, &w.locEnds)
-		if err != nil {
-			return err
+		r := reader{mem: w.m.srcs[e.src].mem, pos: e.val}
+		r.uvarint() // frequencies' offset
+		r.uvarint() // locations' offset
+		b := r.bytes(r.uvarint())
+		if r.err {
+			return 0, errCorrupt
 		}
-		current := uint64(math.MaxUint64)
-		var tfChunk, locChunk []byte
-		var tp, lp int
-		it := bm.ManyIterator()
-		for n := it.NextMany(w.many); n > 0; n = it.NextMany(w.many) {
-			for _, d := range w.many[:n] {
-				if c := uint64(d) / srcChunk; c != current {
-					if tfChunk, err = chunk(tfData, tfEnds, c); err != nil {
+		for len(w.bms) <= k {
+			w.bms = append(w.bms, roaring.New())
+		}
+		if _, err := w.bms[k].FromBuffer(b); err != nil {
+			return 0, err
+		}
+		card += w.bms[k].GetCardinality()
+	}
+	return card, nil
+}
+
+// copyList copies the postings list at val in src, whose documents are
+// bm, to w.tf, w.loc and w.docs: each document's frequency and norm bytes
+// and its locations' bytes as they are, in new chunks.
+func (w *worker) copyList(src *source, val uint64, bm *roaring.Bitmap) error {
+	r := reader{mem: src.mem, pos: val}
+	tfOffset, locOffset := r.uvarint(), r.uvarint()
+	srcChunk, err := getChunkSize(src.chunkMode, bm.GetCardinality(), src.numDocs)
+	if err != nil {
+		return err
+	}
+	tfData, tfEnds, err := chunked(src.mem, tfOffset, &w.tfEnds)
+	if err != nil {
+		return err
+	}
+	locData, locEnds, err := chunked(src.mem, locOffset, &w.locEnds)
+	if err != nil {
+		return err
+	}
+	current := uint64(math.MaxUint64)
+	var tfChunk, locChunk []byte
+	var tp, lp int
+	it := bm.ManyIterator()
+	for n := it.NextMany(w.many); n > 0; n = it.NextMany(w.many) {
+		for _, d := range w.many[:n] {
+			if c := uint64(d) / srcChunk; c != current {
+				if tfChunk, err = chunk(tfData, tfEnds, c); err != nil {
+					return err
+				}
+				if locData != nil {
+					if locChunk, err = chunk(locData, locEnds, c); err != nil {
 						return err
 					}
-					if locData != nil {
-						if locChunk, err = chunk(locData, locEnds, c); err != nil {
-							return err
-						}
-					}
-					tp, lp, current = 0, 0, c
 				}
-				start := tp
-				freqHasLocs, k := binary.Uvarint(tfChunk[tp:])
-				if k <= 0 {
+				tp, lp, current = 0, 0, c
+			}
+			start := tp
+			freqHasLocs, k := binary.Uvarint(tfChunk[tp:])
+			if k <= 0 {
+				return errCorrupt
+			}
+			tp += k
+			freq, norm := freqHasLocs>>1, uint64(0)
+			if freq != 0 {
+				if norm, k = binary.Uvarint(tfChunk[tp:]); k <= 0 {
 					return errCorrupt
 				}
 				tp += k
-				freq, norm := freqHasLocs>>1, uint64(0)
-				if freq != 0 {
-					if norm, k = binary.Uvarint(tfChunk[tp:]); k <= 0 {
-						return errCorrupt
-					}
-					tp += k
-				}
-				doc := src.base + uint64(d)
-				w.tf.AddBytes(doc, tfChunk[start:tp])
-				if freqHasLocs&1 != 0 {
-					start := lp
-					size, k := binary.Uvarint(locChunk[lp:])
-					if k <= 0 || size > uint64(len(locChunk)-lp-k) {
-						return errCorrupt
-					}
-					lp += k + int(size)
-					w.loc.AddBytes(doc, locChunk[start:lp])
-				}
-				docs = append(docs, uint32(doc))
-				lastDoc, lastFreq, lastNorm = doc, freq, norm
 			}
+			doc := src.base + uint64(d)
+			w.tf.AddBytes(doc, tfChunk[start:tp])
+			if freqHasLocs&1 != 0 {
+				start := lp
+				size, k := binary.Uvarint(locChunk[lp:])
+				if k <= 0 || size > uint64(len(locChunk)-lp-k) {
+					return errCorrupt
+				}
+				lp += k + int(size)
+				w.loc.AddBytes(doc, locChunk[start:lp])
+			}
+			w.docs = append(w.docs, uint32(doc))
+			w.lastDoc, w.lastFreq, w.lastNorm = doc, freq, norm
 		}
 	}
-	w.docs = docs
-	w.tf.Close()
-	w.loc.Close()
+	return nil
+}
+
+// finish records the merged term in u: in the dictionary alone if it is
+// in one document, once, without locations (zapx's 1-hit encoding), else
+// its frequencies, locations and bitmap.
+func (w *worker) finish(u *unit, card uint64) error {
 	out := termOut{}
-	if card == 1 && len(w.loc.final) == 0 && lastDoc <= mask31 && lastFreq == 1 {
-		out.hit = zap.FSTValEncode1Hit(lastDoc, lastNorm)
+	if card == 1 && len(w.loc.final) == 0 && w.lastDoc <= mask31 && w.lastFreq == 1 {
+		out.hit = zap.FSTValEncode1Hit(w.lastDoc, w.lastNorm)
 	} else {
 		n := u.data.Len()
 		if len(w.tf.final) > 0 {
@@ -900,7 +929,7 @@ func (w *worker) mergeTerm(u *unit) error {
 		out.locLen = u.data.Len() - n
 		n = u.data.Len()
 		w.bm.Clear()
-		w.bm.AddMany(docs)
+		w.bm.AddMany(w.docs)
 		if _, err := w.bm.WriteTo(&u.data); err != nil {
 			return err
 		}
@@ -908,8 +937,6 @@ func (w *worker) mergeTerm(u *unit) error {
 	}
 	out.termEnd = len(u.terms)
 	u.outs = append(u.outs, out)
-	w.tf.Reset()
-	w.loc.Reset()
 	return nil
 }
 
