@@ -357,7 +357,7 @@ func TestBuilderSegmentsListEveryField(t *testing.T) {
 		return setInternalPersisted(context.Background(), idx, []byte("test"), []byte("1"))
 	}
 	for _, batch := range [][]Doc{
-		docs[4:40], // eval rows: title, body, status
+		docs[4:min(40, len(docs))], // eval rows: title, body, status
 		docs[:4],   // "mixed" has every attribute
 	} {
 		if err := b.Index.Index(batch...); err != nil {
