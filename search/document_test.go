@@ -358,7 +358,7 @@ func TestBuilderSegmentsListEveryField(t *testing.T) {
 	}
 	for _, batch := range [][]Doc{
 		docs[4:min(40, len(docs))], // eval rows: title, body, status
-		docs[:4],   // "mixed" has every attribute
+		docs[:4],                   // "mixed" has every attribute
 	} {
 		if err := b.Index.Index(batch...); err != nil {
 			t.Fatal(err)
