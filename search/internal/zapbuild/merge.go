@@ -3,12 +3,14 @@ package zapbuild
 import (
 	"bufio"
 	"bytes"
+	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -142,7 +144,7 @@ func newMerger(segments []segment.Segment, drops []*roaring.Bitmap) *merger {
 		}
 		if i == 0 {
 			m.names, m.options = names, options
-		} else if !equalFields(m.names, m.options, names, options) {
+		} else if !slices.Equal(m.names, names) || !slices.Equal(m.options, options) {
 			return nil
 		}
 		src.base = m.numDocs
@@ -162,20 +164,6 @@ func newMerger(segments []segment.Segment, drops []*roaring.Bitmap) *merger {
 
 // mask31 is the largest document number a dictionary value can hold.
 const mask31 = 0x7fffffff
-
-// equalFields reports whether two segments list the same fields with the
-// same options.
-func equalFields(a []string, ao []index.FieldIndexingOptions, b []string, bo []index.FieldIndexingOptions) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] || ao[i] != bo[i] {
-			return false
-		}
-	}
-	return true
-}
 
 // openSource reads what merging s needs from its file: its fields with
 // their options and dictionaries, which fields have doc values, and where
@@ -643,7 +631,7 @@ func (m *merger) startWorkers(workers *sync.WaitGroup, stop, closeCh chan struct
 type worker struct {
 	m       *merger
 	tf, loc *chunkedIntCoder
-	heap    []*cursor
+	heap    cursors
 	entries []entry
 	bms     []*roaring.Bitmap // the general postings lists of entries, by index
 	bm      *roaring.Bitmap
@@ -685,6 +673,7 @@ func newWorker(m *merger) *worker {
 // segment in order, as zapx's merge does (mergeTermFreqNormLocsByCopying).
 func (w *worker) mergeTerms(u *unit) error {
 	h := w.heap[:0]
+	defer func() { w.heap = h[:0] }()
 	for i, src := range w.m.srcs {
 		fst := src.fsts[u.field]
 		if fst == nil {
@@ -700,9 +689,8 @@ func (w *worker) mergeTerms(u *unit) error {
 		c := &cursor{it: it, src: i}
 		c.key, c.val = it.Current()
 		h = append(h, c)
-		siftUp(h, len(h)-1)
 	}
-	defer func() { w.heap = h[:0] }()
+	heap.Init(&h)
 	for len(h) > 0 {
 		start := len(u.terms)
 		u.terms = append(u.terms, h[0].key...)
@@ -711,16 +699,14 @@ func (w *worker) mergeTerms(u *unit) error {
 		for len(h) > 0 && bytes.Equal(h[0].key, term) {
 			c := h[0]
 			w.entries = append(w.entries, entry{c.src, c.val})
-			if err := c.it.Next(); err != nil {
-				if !errors.Is(err, vellum.ErrIteratorDone) {
-					return err
-				}
-				h[0] = h[len(h)-1]
-				h = h[:len(h)-1]
-			} else {
+			if err := c.it.Next(); err == nil {
 				c.key, c.val = c.it.Current()
+				heap.Fix(&h, 0)
+			} else if errors.Is(err, vellum.ErrIteratorDone) {
+				heap.Pop(&h)
+			} else {
+				return err
 			}
-			siftDown(h, 0)
 		}
 		if err := w.mergeTerm(u); err != nil {
 			return fmt.Errorf("term %q: %w", term, err)
@@ -729,41 +715,28 @@ func (w *worker) mergeTerms(u *unit) error {
 	return nil
 }
 
-// less orders cursors by term, then by segment.
-func less(a, b *cursor) bool {
-	if c := bytes.Compare(a.key, b.key); c != 0 {
+// cursors is a heap of cursors by term, then by segment: a term's
+// segments come off it in order.
+type cursors []*cursor
+
+func (h cursors) Len() int { return len(h) }
+
+func (h cursors) Less(i, j int) bool {
+	if c := bytes.Compare(h[i].key, h[j].key); c != 0 {
 		return c < 0
 	}
-	return a.src < b.src
+	return h[i].src < h[j].src
 }
 
-func siftUp(h []*cursor, i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !less(h[i], h[p]) {
-			return
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
+func (h cursors) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 
-func siftDown(h []*cursor, i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && less(h[r], h[l]) {
-			m = r
-		}
-		if !less(h[m], h[i]) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
+func (h *cursors) Push(x any) { *h = append(*h, x.(*cursor)) }
+
+func (h *cursors) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }
 
 // freqHasLocs1Hit is a single hit's frequency (1) without locations,
