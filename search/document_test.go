@@ -444,12 +444,8 @@ func FuzzZapbuildMerge(f *testing.F) {
 // merged them itself and wrote the bytes zapx wrote.
 func checkZapbuildMerge(t *testing.T, im mapping.IndexMapping, parts ...[]Doc) {
 	t.Helper()
-	fields, err := ideaFields(im)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	segs := rebuildSegmentFiles(t, dir, im, fields, parts...)
+	segs := rebuildSegmentFiles(t, dir, im, parts...)
 	drops := make([]*roaring.Bitmap, len(segs))
 	want, got := filepath.Join(dir, "zapx.zap"), filepath.Join(dir, "zapbuild.zap")
 	if _, _, err := (&zap.ZapPlugin{}).Merge(segs, drops, want, nil, nil); err != nil {
@@ -468,11 +464,15 @@ func checkZapbuildMerge(t *testing.T, im mapping.IndexMapping, parts ...[]Doc) {
 }
 
 // rebuildSegmentFiles builds a segment of each part as a rebuild builds
-// them (with zapbuild, every field of an idea declared), writes them to
-// files in dir and opens them.
-func rebuildSegmentFiles(tb testing.TB, dir string, im mapping.IndexMapping, fields map[string]index.FieldIndexingOptions, parts ...[]Doc) []segment.Segment {
+// them (zapbuild with bulkConfig's segment configuration: every field of
+// an idea declared), writes them to files in dir and opens them.
+func rebuildSegmentFiles(tb testing.TB, dir string, im mapping.IndexMapping, parts ...[]Doc) []segment.Segment {
 	tb.Helper()
-	config := map[string]any{zapbuild.FieldsKey: fields}
+	bulk, err := bulkConfig()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	config := bulk["segmentConfig"].(map[string]any)
 	segs := make([]segment.Segment, 0, len(parts))
 	for _, part := range parts {
 		s, _, err := (&zapbuild.Plugin{}).NewUsing(analysedDocuments(tb, im, part), config)

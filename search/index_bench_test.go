@@ -114,18 +114,13 @@ func BenchmarkSegmentBuild(b *testing.B) {
 // zapbuild's parallel merge (ANALYSIS.md, "Merging in parallel").
 func BenchmarkSegmentMerge(b *testing.B) {
 	testSegmenter(b)
-	im := NewMapping()
-	fields, err := ideaFields(im)
-	if err != nil {
-		b.Fatal(err)
-	}
 	docs := scaleDocs(b, 10)
 	var batches [][]Doc
 	for i := 0; i < len(docs); i += rebuildBatch {
 		batches = append(batches, docs[i:min(i+rebuildBatch, len(docs))])
 	}
 	dir := b.TempDir()
-	segs := rebuildSegmentFiles(b, dir, im, fields, batches...)
+	segs := rebuildSegmentFiles(b, dir, NewMapping(), batches...)
 	drops := make([]*roaring.Bitmap, len(segs))
 	for _, p := range []struct {
 		name   string
