@@ -141,6 +141,37 @@ const fieldNotUninverted = math.MaxUint64
 // vellumOpts are zapx's options for the term dictionaries' FSTs.
 var vellumOpts = &vellum.BuilderOpts{Encoder: 1, RegistryTableSize: 0, RegistryMRUSize: 1}
 
+// dictionary builds a field's term dictionary, an FST from each term to
+// its postings list (or its single hit), in a buffer.
+type dictionary struct {
+	*vellum.Builder
+	buf bytes.Buffer
+}
+
+func newDictionary() (*dictionary, error) {
+	d := &dictionary{}
+	var err error
+	d.Builder, err = vellum.New(&d.buf, vellumOpts)
+	return d, err
+}
+
+// writeTo finishes the dictionary, writes its length and bytes to w and
+// returns where they start; d is then empty, for the next field.
+func (d *dictionary) writeTo(w countWriter) (uint64, error) {
+	if err := d.Close(); err != nil {
+		return 0, err
+	}
+	offset := uint64(w.Count())
+	if _, err := writeUvarints(w, uint64(d.buf.Len())); err != nil {
+		return 0, err
+	}
+	if _, err := w.Write(d.buf.Bytes()); err != nil {
+		return 0, err
+	}
+	d.buf.Reset()
+	return offset, d.Reset(&d.buf)
+}
+
 // posting is one term in one document of a field.
 type posting struct {
 	term, doc, freq, norm uint32
@@ -434,8 +465,7 @@ func (b *builder) writeInverted(w *zap.FileWriter) ([]uint64, error) {
 	addrs := make([]uint64, len(b.fields))
 	tfEncoder := newChunkedIntCoder(1024, numDocs-1)
 	locEncoder := newChunkedIntCoder(1024, numDocs-1)
-	var dictBuf bytes.Buffer
-	dict, err := vellum.New(&dictBuf, vellumOpts)
+	dict, err := newDictionary()
 	if err != nil {
 		return nil, err
 	}
@@ -529,18 +559,8 @@ func (b *builder) writeInverted(w *zap.FileWriter) ([]uint64, error) {
 			tfEncoder.Reset()
 			locEncoder.Reset()
 		}
-		if err := dict.Close(); err != nil {
-			return nil, err
-		}
-		dictOffset := uint64(w.Count())
-		if _, err := writeUvarints(w, uint64(dictBuf.Len())); err != nil {
-			return nil, err
-		}
-		if _, err := w.Write(dictBuf.Bytes()); err != nil {
-			return nil, err
-		}
-		dictBuf.Reset()
-		if err := dict.Reset(&dictBuf); err != nil {
+		dictOffset, err := dict.writeTo(w)
+		if err != nil {
 			return nil, err
 		}
 		dvStart, dvEnd := uint64(fieldNotUninverted), uint64(fieldNotUninverted)

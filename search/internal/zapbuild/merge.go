@@ -418,8 +418,7 @@ func (m *merger) write(f *os.File, closeCh chan struct{}, s segment.StatsReporte
 		return 0, fmt.Errorf("zapbuild: merge stored fields: %w", err)
 	}
 	addrs := make([]uint64, len(m.names))
-	var dictBuf bytes.Buffer
-	dict, err := vellum.New(&dictBuf, vellumOpts)
+	dict, err := newDictionary()
 	if err != nil {
 		return 0, err
 	}
@@ -439,18 +438,8 @@ func (m *merger) write(f *os.File, closeCh chan struct{}, s segment.StatsReporte
 			}
 		} else {
 			// The field's dictionary, doc values and their addresses.
-			if err := dict.Close(); err != nil {
-				return 0, err
-			}
-			dictOffset := uint64(w.Count())
-			if _, err := writeUvarints(w, uint64(dictBuf.Len())); err != nil {
-				return 0, err
-			}
-			if _, err := w.Write(dictBuf.Bytes()); err != nil {
-				return 0, err
-			}
-			dictBuf.Reset()
-			if err := dict.Reset(&dictBuf); err != nil {
+			dictOffset, err := dict.writeTo(w)
+			if err != nil {
 				return 0, err
 			}
 			dvStart, dvEnd := uint64(fieldNotUninverted), uint64(fieldNotUninverted)
@@ -538,7 +527,7 @@ func (m *merger) writeStored(w *zap.CountHashWriter) (uint64, error) {
 
 // writeTerms writes a unit's postings lists (zapx's writePostings) and
 // adds its terms to the field's dictionary.
-func writeTerms(w *zap.CountHashWriter, dict *vellum.Builder, u *unit, varint []byte) error {
+func writeTerms(w *zap.CountHashWriter, dict *dictionary, u *unit, varint []byte) error {
 	data := u.data.Bytes()
 	start := 0
 	for _, o := range u.outs {
