@@ -351,22 +351,10 @@ func TestBuilderSegmentsListEveryField(t *testing.T) {
 	}
 	defer b.Abort()
 	docs := documentTestDocs(t)
-	// Each batch is written to disk before the next, or the persister
-	// merges the two in memory.
-	persisted := func(idx bleve.Index) error {
-		return setInternalPersisted(context.Background(), idx, []byte("test"), []byte("1"))
-	}
-	for _, batch := range [][]Doc{
+	indexSegmentFiles(t, b,
 		docs[4:min(40, len(docs))], // eval rows: title, body, status
 		docs[:4],                   // "mixed" has every attribute
-	} {
-		if err := b.Index.Index(batch...); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.use(persisted); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
 	if err := b.Close(); err != nil { // writes the segments
 		t.Fatal(err)
 	}
@@ -484,19 +472,43 @@ func rebuildSegmentFiles(tb testing.TB, dir string, im mapping.IndexMapping, par
 	return zaptest.Persist(tb, dir, segs...)
 }
 
-// TestRebuildMergesInParallel checks that a rebuild's final merge is
-// zapbuild's parallel one, and that the rebuilt index holds every
-// document.
-func TestRebuildMergesInParallel(t *testing.T) {
+// indexSegmentFiles indexes each batch into b and waits until it is on
+// disk before the next, so that each stays a segment file of its own (the
+// persister would merge segments that meet in memory).
+func indexSegmentFiles(t *testing.T, b *Builder, batches ...[]Doc) {
+	t.Helper()
+	persisted := func(idx bleve.Index) error {
+		return setInternalPersisted(context.Background(), idx, []byte("test"), []byte("1"))
+	}
+	for _, batch := range batches {
+		if err := b.Index.Index(batch...); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.use(persisted); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCommitMergesInParallel checks that Commit merges a new generation's
+// segment files with zapbuild's parallel merge, and that the committed
+// index holds every document. (A rebuild small enough that its batches
+// meet in memory has them merged there, by zapx, before Commit.)
+func TestCommitMergesInParallel(t *testing.T) {
 	seg := testSegmenter(t)
 	docs := documentTestDocs(t)
 	dir := t.TempDir()
+	b, err := NewBuilder(dir, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexSegmentFiles(t, b, docs[:len(docs)/2], docs[len(docs)/2:])
 	before := zapbuild.ParallelMerges()
-	if err := Rebuild(context.Background(), dir, seg, docSource(docs), nil); err != nil {
+	if err := b.Commit(0); err != nil {
 		t.Fatal(err)
 	}
 	if zapbuild.ParallelMerges() == before {
-		t.Fatal("the rebuild merged its segments with zapx")
+		t.Fatal("Commit merged the segments with zapx")
 	}
 	x, err := OpenCurrent(dir, seg)
 	if err != nil {
@@ -504,6 +516,6 @@ func TestRebuildMergesInParallel(t *testing.T) {
 	}
 	defer x.Close()
 	if n, err := x.DocCount(); err != nil || n != uint64(len(docs)) {
-		t.Fatalf("rebuilt index holds %d documents (%v), want %d", n, err, len(docs))
+		t.Fatalf("the committed index holds %d documents (%v), want %d", n, err, len(docs))
 	}
 }
