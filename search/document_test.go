@@ -107,6 +107,7 @@ func documentTestDocs(t testing.TB) []Doc {
 		{ID: "mixed", Title: "ABC停车难，电动车123", Body: "电瓶车在楼道里充电；臺灣的朋友說ｅ＋́x a7 2019年", Theme: "交通",
 			Campaign: "c1", Region: "鼓楼区", Status: "published", Kind: "debate_post", Created: created, Supports: 12},
 		{ID: "lone", Title: "路", Body: "a 路 b 灯 c"},
+		{ID: "place", Title: "Ａ7县管道天然气", Body: "西地省a市a7 县的燃气管道"}, // names places: no placelessMarker
 	}
 	f, err := os.Open(filepath.Join("testdata", "eval.csv"))
 	if err != nil {

@@ -474,7 +474,7 @@ func TestPageOnlyMatchesFullSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var docs []Doc
-	queries := []string{"电梯", "老旧小区加装电梯", "垃圾分类 指引", "公交 地铁 电梯 小区"}
+	queries := []string{"电梯", "老旧小区加装电梯", "垃圾分类 指引", "公交 地铁 电梯 小区", "A7县老旧小区加装电梯"}
 	for i, body := range data.bodies {
 		docs = append(docs, Doc{ID: fmt.Sprintf("e%02d", i), Body: body, Campaign: []string{"c1", "c2"}[i%2],
 			Status: []string{"published", "pending", "published"}[i%3]})

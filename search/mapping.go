@@ -26,7 +26,8 @@ import (
 // the doc values.
 // 6: the body is cut by BodyAnalyzerName, which counts the terms of its
 // first leadBytes twice.
-const MappingVersion = 6
+// 7: a title or body that names no place code holds placelessMarker.
+const MappingVersion = 7
 
 // ideaType is the Bleve document type of an idea.
 const ideaType = "idea"

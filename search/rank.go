@@ -98,6 +98,9 @@ func (q *textQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping
 		terms:      cutter.queryTerms(q.text, !q.phrase),
 		maxTerms:   q.maxTerms,
 	}
+	if !q.phrase {
+		s.placeCodes = placeCodes(Fold(clipQuery(q.text)))
+	}
 	if s.boost == 0 {
 		s.boost = 1
 	}
@@ -277,6 +280,18 @@ type bm25Searcher struct {
 
 	// maxTerms, when above zero, is how many of the heaviest terms count.
 	maxTerms int
+
+	// placeCodes are the place codes the query names (see placeCodes);
+	// places, the indices of the terms that are one; credit, one cursor
+	// over placelessMarker per field with documents, creditBody the one
+	// of the body field (-1 if none); placeSum, the places' weight. A
+	// match on every credit cursor that lacks a place term is scored as
+	// if its body named the place once (see placelessMarker).
+	placeCodes []string
+	places     []int
+	credit     []*termCursor
+	creditBody int
+	placeSum   float64
 }
 
 // minCoverage is the share of a query's weight (its terms' n(t)·idf(t))
@@ -318,6 +333,12 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 	s.x = make([]float64, len(s.terms))
 	s.need = make([]int, len(fields))
 	s.seen = make([]int, len(fields))
+	s.creditBody = -1
+	for ti, t := range s.terms {
+		if slices.Contains(s.placeCodes, t.term) {
+			s.places = append(s.places, ti)
+		}
+	}
 	df := make([]float64, len(s.terms))
 	var n float64
 	offsets := segmentOffsets(snap)
@@ -358,6 +379,11 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 			df[ti] = max(df[ti], float64(c.count))
 		}
 		s.need[fi] = len(s.all) - first
+		if len(s.places) > 0 {
+			if err := s.openCredit(dicts, cache, fi, f, avgLen); err != nil {
+				return err
+			}
+		}
 	}
 	for ti, t := range s.terms {
 		if df[ti] > 0 {
@@ -368,6 +394,13 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 	var total float64
 	for _, w := range s.weights {
 		total += w
+	}
+	if s.credit != nil && s.creditBody >= 0 {
+		for _, ti := range s.places {
+			s.placeSum += s.weights[ti]
+		}
+	} else {
+		s.places, s.credit = nil, nil
 	}
 	s.order = make([]int, len(s.terms))
 	for i := range s.order {
@@ -400,6 +433,57 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 	}
 	s.sortLazy()
 	s.init()
+	return nil
+}
+
+// openCredit adds the cursor over placelessMarker in field f (index fi of
+// the query's fields, average length avgLen). A field with documents of
+// which none holds the marker leaves no document to credit: the credit
+// cursors are then dropped, and no more are opened.
+func (s *bm25Searcher) openCredit(dicts *fieldDicts, cache *postingsCache, fi int, f weightedField, avgLen float64) error {
+	c, err := dicts.cursor(placelessMarker, cache)
+	if err != nil {
+		return err
+	}
+	if c.count == 0 {
+		s.credit, s.places = nil, nil
+		return nil
+	}
+	c.term, c.field, c.lazy = -1, fi, true
+	c.weight, c.lenConst, c.lenCoef = f.weight, 1-bm25B, bm25B/avgLen
+	if f.name == FieldBody {
+		s.creditBody = len(s.credit)
+	}
+	s.credit = append(s.credit, c)
+	return nil
+}
+
+// addCredit scores the document being scored (num) for the place terms it
+// lacks if every credit cursor is on it: as if its body named each place
+// once (see placelessMarker).
+func (s *bm25Searcher) addCredit(num uint64) error {
+	for _, c := range s.credit {
+		if c.done {
+			return nil
+		}
+		if c.fresh || c.num < num {
+			if err := c.advance(num); err != nil {
+				return err
+			}
+		}
+		if c.done || c.num != num {
+			return nil
+		}
+	}
+	body := s.credit[s.creditBody]
+	length := 1 / (body.norm * body.norm)
+	x := body.weight / (body.lenConst + body.lenCoef*length)
+	for _, ti := range s.places {
+		if s.x[ti] == 0 && s.weights[ti] > 0 {
+			s.touched = append(s.touched, ti)
+			s.x[ti] = x
+		}
+	}
 	return nil
 }
 
@@ -494,7 +578,7 @@ func (s *bm25Searcher) lazyPrefix() int {
 	var sum float64
 	for i, ti := range s.order {
 		w := s.weights[ti]
-		if sum+w >= s.minCover && (sum+w)*(bm25K1+1) >= s.theta {
+		if sum+w >= s.minCover && (sum+w+s.placeSum)*(bm25K1+1) >= s.theta {
 			return i
 		}
 		sum += w
@@ -635,7 +719,7 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 		}
 		for i := 0; i < len(s.lazy); {
 			term := s.lazy[i].term
-			if covered+rest < s.minCover || pruning && bound+(rest+found)*(bm25K1+1) <= s.theta {
+			if covered+rest < s.minCover || pruning && bound+(rest+found+s.placeSum)*(bm25K1+1) <= s.theta {
 				break
 			}
 			w := s.weights[term]
@@ -664,6 +748,11 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 		if !s.matches() {
 			s.reset()
 			continue
+		}
+		if s.places != nil {
+			if err := s.addCredit(num); err != nil {
+				return nil, err
+			}
 		}
 		var score float64
 		if !s.noScore {

@@ -1,7 +1,9 @@
 package search
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -33,20 +35,22 @@ func bm25fReference(t *testing.T, docs []Doc, text string) map[string]float64 {
 	if len(cut.queryTerms(text, true)) <= shortQueryTerms {
 		share = shortQueryCoverage
 	}
-	return bm25fReferenceCovered(t, docs, text, share)
+	return bm25fReferenceCovered(t, docs, text, share, true)
 }
 
 // bm25fReferenceCovered is bm25fReference with the share of the query's
-// weight a document must hold.
-func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64) map[string]float64 {
+// weight a document must hold and, with credit false, without the credit
+// of placelessMarker.
+func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64, credit bool) map[string]float64 {
 	t.Helper()
 	cut, err := newTextCutter(testSegmenter(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	type field struct {
-		tf     map[string]float64
-		length float64
+		tf        map[string]float64
+		length    float64
+		placeless bool // the field has text naming no place code
 	}
 	fields := []weightedField{{FieldTitle, titleWeight}, {FieldBody, 1}}
 	perDoc := make([][]field, len(docs))
@@ -75,6 +79,10 @@ func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64)
 			}
 			if fd.length > 0 {
 				fd.length++ // the length marker
+				if len(placeCodes(folded)) == 0 {
+					fd.placeless = true
+					fd.length++ // placelessMarker
+				}
 				docsWith[fi]++
 				marked, _ := lengthOfTerm(lengthTerm(int(fd.length)))
 				totalLen[fi] += marked
@@ -85,6 +93,11 @@ func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64)
 	n := max(docsWith[0], docsWith[1])
 	scores := map[string]float64{}
 	covered := map[string]float64{}
+	credits := map[string]float64{} // what placelessMarker adds, once covered
+	var places []string
+	if credit {
+		places = placeCodes(Fold(text))
+	}
 	var total float64
 	for _, q := range cut.queryTerms(text, true) {
 		var df float64
@@ -114,12 +127,26 @@ func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64)
 			if x > 0 {
 				scores[d.ID] += float64(q.count) * idf * x * (bm25K1 + 1) / (bm25K1 + x)
 				covered[d.ID] += float64(q.count) * idf
+				continue
+			}
+			// A document whose every field (of those any document has)
+			// names no place is scored as if its body named the place once.
+			placeless := slices.Contains(places, q.term)
+			for fi := range fields {
+				placeless = placeless && (docsWith[fi] == 0 || perDoc[i][fi].placeless)
+			}
+			if fd := perDoc[i][1]; placeless {
+				avg := totalLen[1] / docsWith[1]
+				x := 1 / (1 - bm25B + bm25B*fd.length/avg)
+				credits[d.ID] += float64(q.count) * idf * x * (bm25K1 + 1) / (bm25K1 + x)
 			}
 		}
 	}
 	for id, c := range covered {
 		if c < share*total {
 			delete(scores, id)
+		} else {
+			scores[id] += credits[id]
 		}
 	}
 	return scores
@@ -158,11 +185,11 @@ func TestShortQueriesNeedMoreCoverage(t *testing.T) {
 		t.Fatalf("%q has %d terms: not a short query", text, n)
 	}
 	got := searchScores(t, idx, idx.BuildQuery(text))
-	assertScores(t, text, got, bm25fReferenceCovered(t, docs, text, shortQueryCoverage))
+	assertScores(t, text, got, bm25fReferenceCovered(t, docs, text, shortQueryCoverage, true))
 	if _, ok := got["d10"]; !ok || len(got) != 1 {
 		t.Errorf("%q found %v, want only d10", text, got)
 	}
-	if long := bm25fReferenceCovered(t, docs, text, minCoverage); len(long) != 11 {
+	if long := bm25fReferenceCovered(t, docs, text, minCoverage, true); len(long) != 11 {
 		t.Errorf("with a long query's coverage %q would find %d documents, want 11 (else this test tests nothing)", text, len(long))
 	}
 }
@@ -312,5 +339,63 @@ func TestPhraseQuery(t *testing.T) {
 	}
 	if got := searchScores(t, idx, PhraseQuery("垃圾分类回收")); len(got) != 0 {
 		t.Errorf("a phrase with a pair no document holds matched %v", got)
+	}
+}
+
+// textCutterFor returns the tests' textCutter.
+func textCutterFor(t *testing.T) *textCutter {
+	t.Helper()
+	cut, err := newTextCutter(testSegmenter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cut
+}
+
+// TestPlacelessCredit checks the credit of placelessMarker: for a query
+// naming a county, a document naming no place at all scores as if its body
+// named it once, and outranks one naming another county; a document whose
+// title names another county gets nothing for it. The scores match the
+// reference, and the pruned top hits (SearchIDs) match the full ranking.
+func TestPlacelessCredit(t *testing.T) {
+	docs := []Doc{
+		{ID: "a7", Title: "A7县天然气入户", Body: "A7县某小区的天然气管道一直没有接通。"},
+		{ID: "k3", Title: "K3县天然气入户", Body: "K3县城南小区的天然气管道一直没有接通。"},
+		{ID: "none", Title: "天然气入户难", Body: "我们小区的天然气管道一直没有接通，请尽快解决。"},
+		{ID: "title-k3", Title: "K3县小区天然气", Body: "小区的天然气管道一直没有接通，请尽快解决。"},
+		{ID: "other", Title: "路灯不亮", Body: "小区门口的路灯坏了一个月。"},
+		{ID: "other2", Title: "公园卫生间", Body: "公园卫生间晚上锁门。"},
+	}
+	idx := openTestIndex(t, filepath.Join(t.TempDir(), "index"))
+	if err := idx.Index(docs...); err != nil {
+		t.Fatal(err)
+	}
+	const text = "A7县天然气管道没有接通"
+	got := searchScores(t, idx, idx.BuildQuery(text))
+	assertScores(t, text, got, bm25fReference(t, docs, text))
+	if !(got["a7"] > got["none"] && got["none"] > got["k3"]) {
+		t.Errorf("%q scores a7 %.3f, none %.3f, k3 %.3f: want them in that order", text, got["a7"], got["none"], got["k3"])
+	}
+	// Only "none" is credited: "title-k3", whose body names no place,
+	// has a title naming K3县.
+	share := minCoverage
+	if len(textCutterFor(t).queryTerms(text, true)) <= shortQueryTerms {
+		share = shortQueryCoverage
+	}
+	uncredited := bm25fReferenceCovered(t, docs, text, share, false)
+	for id, score := range got {
+		if credited := score - uncredited[id]; (credited > 1e-9) != (id == "none") {
+			t.Errorf("%s gains %.3f from the place code, want a credit for none only", id, credited)
+		}
+	}
+	for k := 1; k <= len(docs); k++ {
+		ids, err := idx.SearchIDs(text, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.SortedFunc(maps.Keys(got), func(a, b string) int { return cmp.Compare(got[b], got[a]) })
+		if !slices.Equal(ids, want[:min(k, len(want))]) {
+			t.Errorf("SearchIDs(%q, %d) = %q, want %q", text, k, ids, want[:min(k, len(want))])
+		}
 	}
 }

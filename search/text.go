@@ -2,6 +2,7 @@ package search
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -197,6 +198,55 @@ func lengthOfTerm(term string) (float64, bool) {
 	return lengthExact * math.Pow(lengthStep, float64(b-lengthExact-1)+0.5), true
 }
 
+// placelessMarker is the term a title or body holds, once, when its text
+// names no place code (see placeCodes). A query naming a place scores a
+// document whose fields all hold it as if its body named that place once:
+// a letter that names no county is not about another county, while one
+// that names K3县 is (ANALYSIS.md, "Letters that name no place"). Like
+// lengthMarker, no text yields it.
+const placelessMarker = "\x02"
+
+// placeCodes returns the place codes folded text names, in order, each
+// once: a Latin letter with at most two digits, standing alone (no letter
+// or digit before or after it) and followed, after at most one space, by
+// 市, 县, 区, 州, 镇 or 乡 — "a市", "a7县", "j10 县". This is how the
+// message boards this portal learns from write divisions once anonymised,
+// and how residents quote them back.
+func placeCodes(folded string) []string {
+	var codes []string
+	for i := 0; i < len(folded); i++ {
+		if !isLowerASCII(folded[i]) || i > 0 && isASCIIAlnum(folded[i-1]) {
+			continue
+		}
+		j := i + 1
+		for j < len(folded) && j-i <= 2 && isDigitASCII(folded[j]) {
+			j++
+		}
+		if j < len(folded) && isASCIIAlnum(folded[j]) {
+			continue
+		}
+		k := j
+		if k < len(folded) && folded[k] == ' ' {
+			k++
+		}
+		r, _ := utf8.DecodeRuneInString(folded[k:])
+		switch r {
+		case '市', '县', '区', '州', '镇', '乡':
+			if code := folded[i:j]; !slices.Contains(codes, code) {
+				codes = append(codes, code)
+			}
+		}
+	}
+	return codes
+}
+
+// namesPlace reports whether folded text names a place code.
+func namesPlace(folded string) bool { return len(placeCodes(folded)) > 0 }
+
+func isLowerASCII(b byte) bool { return 'a' <= b && b <= 'z' }
+func isDigitASCII(b byte) bool { return '0' <= b && b <= '9' }
+func isASCIIAlnum(b byte) bool { return isLowerASCII(b) || isDigitASCII(b) || 'A' <= b && b <= 'Z' }
+
 // textAnalyzer is the TextAnalyzerName analyzer (and BodyAnalyzerName's).
 // It folds the text once, cuts it with textCutter and ends the stream with
 // the field's length marker. Terms share one buffer; offsets point into
@@ -230,6 +280,10 @@ func (a *textAnalyzer) Analyze(input []byte) analysis.TokenStream {
 	for _, t := range terms {
 		n += repeats(t, a.lead)
 	}
+	placeless := !namesPlace(text)
+	if placeless {
+		n++
+	}
 	slab := make([]analysis.Token, n)
 	stream := make(analysis.TokenStream, 0, n)
 	for _, t := range terms {
@@ -248,6 +302,14 @@ func (a *textAnalyzer) Analyze(input []byte) analysis.TokenStream {
 			}
 			stream = append(stream, tok)
 		}
+	}
+	if placeless {
+		tok := &slab[len(stream)]
+		tok.Term = []byte(placelessMarker)
+		tok.Start, tok.End = len(input), len(input)
+		tok.Position = len(stream) + 1
+		tok.Type = analysis.Single
+		stream = append(stream, tok)
 	}
 	marker := &slab[n-1]
 	marker.Term = []byte(lengthTerm(n))
@@ -274,7 +336,7 @@ func (c *textCutter) termFrequencies(input []byte, lead int) (int, index.TokenFr
 	}
 	buf := []byte(text)
 	freqs := make(index.TokenFrequencies, len(terms)/2)
-	slab := make([]index.TokenFreq, 0, len(terms)+1) // never grows: freqs points into it
+	slab := make([]index.TokenFreq, 0, len(terms)+2) // never grows: freqs points into it
 	add := func(key string, term []byte) {
 		if tf := freqs[key]; tf != nil {
 			tf.SetFrequency(tf.Frequency() + 1)
@@ -295,6 +357,10 @@ func (c *textCutter) termFrequencies(input []byte, lead int) (int, index.TokenFr
 			}
 			add(text[t.start:t.end], buf[t.start:t.end:t.end])
 		}
+	}
+	if !namesPlace(text) {
+		n++
+		add(placelessMarker, []byte(placelessMarker))
 	}
 	marker := lengthTerm(n)
 	add(marker, []byte(marker))

@@ -91,7 +91,7 @@ func TestTextAnalyzerTokenTypes(t *testing.T) {
 		want := analysis.Ideographic
 		switch {
 		case tok.Type == analysis.Single:
-			if _, ok := lengthOfTerm(string(tok.Term)); !ok {
+			if _, ok := lengthOfTerm(string(tok.Term)); !ok && string(tok.Term) != placelessMarker {
 				t.Errorf("%q typed Single", tok.Term)
 			}
 			continue
@@ -332,6 +332,35 @@ func TestBodyAnalyzerLead(t *testing.T) {
 		n, freqs := cut.termFrequencies([]byte(text), c.lead)
 		if n != len(stream) || int(freqs["垃圾分类"].Frequency()) != c.want {
 			t.Errorf("%s: termFrequencies length %d and 垃圾分类 %d, want %d and %d", c.analyzer, n, freqs["垃圾分类"].Frequency(), len(stream), c.want)
+		}
+	}
+}
+
+func TestPlaceCodes(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"A市何时能实现冬季集中供暖？", []string{"a"}},
+		{"Ａ7县管道天然气入户问题", []string{"a7"}},
+		{"J10 县s212省道路灯建议提前开启", []string{"j10"}}, // 省 is no suffix
+		{"西地省A市A3区、K12区和A3区", []string{"a", "a3", "k12"}},
+		{"a 市", []string{"a"}},
+		{"a  市", nil},  // two spaces
+		{"abc市", nil},  // a word, not a code
+		{"a123县", nil}, // three digits
+		{"2a市", nil},   // a digit before
+		{"https://baidu.com/市", nil},
+		{"ｋ２区", []string{"k2"}}, // folded first
+		{"我们小区的燃气管道", nil},
+	} {
+		got := placeCodes(Fold(tc.text))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("placeCodes(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+		marked := slices.Contains(textTerms(t, tc.text), placelessMarker)
+		if names := len(tc.want) > 0; marked == names {
+			t.Errorf("%q: placelessMarker %v, names a place %v", tc.text, marked, names)
 		}
 	}
 }
