@@ -44,6 +44,14 @@ const (
 // frequencies before saturating them, rather than adding per-field scores,
 // keeps a term that is in both title and body from counting twice in full.
 //
+// A place code the query names (placeCodes: a市, a7县) adds more: a
+// document that names no place in any field (placelessMarker) is scored
+// for it as if its body held it once (tf 1), and such a document or one
+// holding it gains placeAgrees × n(t)·idf(t). A document naming only other
+// places gains nothing: residents often leave out the county they write
+// to, but a letter about K3县 is not about A7县. Measured in ANALYSIS.md,
+// "Letters that name no place".
+//
 // It is an ordinary Bleve query: it combines with filters (put them in a
 // BooleanQuery's Filter so they do not score), facets, sorting and paging.
 //
@@ -292,6 +300,7 @@ type bm25Searcher struct {
 	credit     []*termCursor
 	creditBody int
 	placeSum   float64
+	agrees     float64 // for the document being scored: see placeAgrees
 }
 
 // minCoverage is the share of a query's weight (its terms' n(t)·idf(t))
@@ -458,33 +467,59 @@ func (s *bm25Searcher) openCredit(dicts *fieldDicts, cache *postingsCache, fi in
 	return nil
 }
 
-// addCredit scores the document being scored (num) for the place terms it
-// lacks if every credit cursor is on it: as if its body named each place
-// once (see placelessMarker).
+// placeAgrees is the share of a place term's weight n(t)·idf(t) added to
+// the score of a document that names the place, or names no place at all:
+// a document naming only other places of the same kind is taken to be
+// about somewhere else (ANALYSIS.md, "Letters that name no place").
+const placeAgrees = 0.5
+
+// addCredit scores the document being scored (num) for the query's place
+// terms: one it lacks, if every credit cursor is on it, as if its body
+// named the place once (see placelessMarker); and placeAgrees of each
+// place term's weight unless it names other places only.
 func (s *bm25Searcher) addCredit(num uint64) error {
-	for _, c := range s.credit {
-		if c.done {
-			return nil
-		}
-		if c.fresh || c.num < num {
-			if err := c.advance(num); err != nil {
-				return err
-			}
-		}
-		if c.done || c.num != num {
-			return nil
-		}
+	placeless, err := s.onCredit(num)
+	if err != nil {
+		return err
 	}
-	body := s.credit[s.creditBody]
-	length := 1 / (body.norm * body.norm)
-	x := body.weight / (body.lenConst + body.lenCoef*length)
+	var x float64
+	if placeless {
+		body := s.credit[s.creditBody]
+		length := 1 / (body.norm * body.norm)
+		x = body.weight / (body.lenConst + body.lenCoef*length)
+	}
 	for _, ti := range s.places {
-		if s.x[ti] == 0 && s.weights[ti] > 0 {
+		w := s.weights[ti]
+		switch {
+		case w == 0:
+		case s.x[ti] > 0:
+			s.agrees += placeAgrees * w
+		case placeless:
 			s.touched = append(s.touched, ti)
 			s.x[ti] = x
+			s.agrees += placeAgrees * w
 		}
 	}
 	return nil
+}
+
+// onCredit reports whether every credit cursor is on document num, that
+// is, whether its fields name no place.
+func (s *bm25Searcher) onCredit(num uint64) (bool, error) {
+	for _, c := range s.credit {
+		if c.done {
+			return false, nil
+		}
+		if c.fresh || c.num < num {
+			if err := c.advance(num); err != nil {
+				return false, err
+			}
+		}
+		if c.done || c.num != num {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // idf is BM25's inverse document frequency of a term in df of n
@@ -578,7 +613,7 @@ func (s *bm25Searcher) lazyPrefix() int {
 	var sum float64
 	for i, ti := range s.order {
 		w := s.weights[ti]
-		if sum+w >= s.minCover && (sum+w+s.placeSum)*(bm25K1+1) >= s.theta {
+		if sum+w >= s.minCover && (sum+w)*(bm25K1+1)+s.placeBound() >= s.theta {
 			return i
 		}
 		sum += w
@@ -719,7 +754,7 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 		}
 		for i := 0; i < len(s.lazy); {
 			term := s.lazy[i].term
-			if covered+rest < s.minCover || pruning && bound+(rest+found+s.placeSum)*(bm25K1+1) <= s.theta {
+			if covered+rest < s.minCover || pruning && bound+(rest+found)*(bm25K1+1)+s.placeBound() <= s.theta {
 				break
 			}
 			w := s.weights[term]
@@ -756,7 +791,7 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 		}
 		var score float64
 		if !s.noScore {
-			score = s.partialScore()
+			score = s.partialScore() + s.agrees
 		}
 		if pruning && score <= s.theta {
 			s.reset()
@@ -822,11 +857,22 @@ func (s *bm25Searcher) explainScore(dm *search.DocumentMatch) {
 			Message: fmt.Sprintf("bm25f(term=%q, n=%d, idf=%.3f, x=%.3f)", s.terms[t].term, s.terms[t].count, s.idfs[t], x),
 		})
 	}
+	if s.agrees > 0 {
+		parts = append(parts, &search.Explanation{Value: s.agrees, Message: fmt.Sprintf("names the query's places or none (%g of their weight)", placeAgrees)})
+	}
 	dm.Expl = &search.Explanation{Value: dm.Score, Message: fmt.Sprintf("sum of, × boost %g:", s.boost), Children: parts}
+}
+
+// placeBound is the most the place terms can add to a document's score
+// beyond the terms it holds: the credit of each (at most its weight ×
+// (k1 + 1)) and placeAgrees of its weight.
+func (s *bm25Searcher) placeBound() float64 {
+	return s.placeSum * (bm25K1 + 1 + placeAgrees)
 }
 
 // reset clears the scratch of the document just scored.
 func (s *bm25Searcher) reset() {
+	s.agrees = 0
 	for _, t := range s.touched {
 		s.x[t] = 0
 	}

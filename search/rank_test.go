@@ -93,7 +93,7 @@ func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64,
 	n := max(docsWith[0], docsWith[1])
 	scores := map[string]float64{}
 	covered := map[string]float64{}
-	credits := map[string]float64{} // what placelessMarker adds, once covered
+	credits := map[string]float64{} // what the place terms add, once covered (see addCredit)
 	var places []string
 	if credit {
 		places = placeCodes(Fold(text))
@@ -124,21 +124,25 @@ func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64,
 					x += f.weight * tf / (1 - bm25B + bm25B*fd.length/avg)
 				}
 			}
+			place := slices.Contains(places, q.term)
 			if x > 0 {
 				scores[d.ID] += float64(q.count) * idf * x * (bm25K1 + 1) / (bm25K1 + x)
 				covered[d.ID] += float64(q.count) * idf
+				if place {
+					credits[d.ID] += placeAgrees * float64(q.count) * idf
+				}
 				continue
 			}
 			// A document whose every field (of those any document has)
 			// names no place is scored as if its body named the place once.
-			placeless := slices.Contains(places, q.term)
+			placeless := place
 			for fi := range fields {
 				placeless = placeless && (docsWith[fi] == 0 || perDoc[i][fi].placeless)
 			}
 			if fd := perDoc[i][1]; placeless {
 				avg := totalLen[1] / docsWith[1]
 				x := 1 / (1 - bm25B + bm25B*fd.length/avg)
-				credits[d.ID] += float64(q.count) * idf * x * (bm25K1 + 1) / (bm25K1 + x)
+				credits[d.ID] += float64(q.count) * idf * (x*(bm25K1+1)/(bm25K1+x) + placeAgrees)
 			}
 		}
 	}
@@ -352,10 +356,10 @@ func textCutterFor(t *testing.T) *textCutter {
 	return cut
 }
 
-// TestPlacelessCredit checks the credit of placelessMarker: for a query
-// naming a county, a document naming no place at all scores as if its body
-// named it once, and outranks one naming another county; a document whose
-// title names another county gets nothing for it. The scores match the
+// TestPlacelessCredit checks what a query's place code adds: a document
+// naming no place at all scores as if its body named it once (placelessMarker),
+// and it and the document naming the place gain placeAgrees of its weight;
+// one naming another county gets nothing, even if only its title does. The scores match the
 // reference, and the pruned top hits (SearchIDs) match the full ranking.
 func TestPlacelessCredit(t *testing.T) {
 	docs := []Doc{
@@ -376,16 +380,17 @@ func TestPlacelessCredit(t *testing.T) {
 	if !(got["a7"] > got["none"] && got["none"] > got["k3"]) {
 		t.Errorf("%q scores a7 %.3f, none %.3f, k3 %.3f: want them in that order", text, got["a7"], got["none"], got["k3"])
 	}
-	// Only "none" is credited: "title-k3", whose body names no place,
-	// has a title naming K3县.
+	// "none" is credited, and "a7" gains placeAgrees of the place's
+	// weight; "k3" and "title-k3", whose body names no place but whose
+	// title names K3县, gain nothing.
 	share := minCoverage
 	if len(textCutterFor(t).queryTerms(text, true)) <= shortQueryTerms {
 		share = shortQueryCoverage
 	}
 	uncredited := bm25fReferenceCovered(t, docs, text, share, false)
 	for id, score := range got {
-		if credited := score - uncredited[id]; (credited > 1e-9) != (id == "none") {
-			t.Errorf("%s gains %.3f from the place code, want a credit for none only", id, credited)
+		if credited := score - uncredited[id]; (credited > 1e-9) != (id == "none" || id == "a7") {
+			t.Errorf("%s gains %.3f from the place code, want a gain for none and a7 only", id, credited)
 		}
 	}
 	for k := 1; k <= len(docs); k++ {
