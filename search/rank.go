@@ -290,11 +290,10 @@ type bm25Searcher struct {
 	maxTerms int
 
 	// placeCodes are the place codes the query names (see placeCodes);
-	// places, the indices of the terms that are one; credit, one cursor
-	// over placelessMarker per field with documents, creditBody the one
-	// of the body field (-1 if none); placeSum, the places' weight. A
-	// match on every credit cursor that lacks a place term is scored as
-	// if its body named the place once (see placelessMarker).
+	// places, the indices of the terms that are one, and placeSum their
+	// weight; credit, one cursor over placelessMarker per field with
+	// documents (nil when no document can hold it in every field, or the
+	// body is not searched), creditBody the body's. See addCredit.
 	placeCodes []string
 	places     []int
 	credit     []*termCursor
@@ -348,6 +347,7 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 			s.places = append(s.places, ti)
 		}
 	}
+	creditable := len(s.places) > 0 // see openCredit
 	df := make([]float64, len(s.terms))
 	var n float64
 	offsets := segmentOffsets(snap)
@@ -388,8 +388,8 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 			df[ti] = max(df[ti], float64(c.count))
 		}
 		s.need[fi] = len(s.all) - first
-		if len(s.places) > 0 {
-			if err := s.openCredit(dicts, cache, fi, f, avgLen); err != nil {
+		if creditable {
+			if creditable, err = s.openCredit(dicts, cache, fi, f, avgLen); err != nil {
 				return err
 			}
 		}
@@ -404,12 +404,11 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 	for _, w := range s.weights {
 		total += w
 	}
-	if s.credit != nil && s.creditBody >= 0 {
-		for _, ti := range s.places {
-			s.placeSum += s.weights[ti]
-		}
-	} else {
-		s.places, s.credit = nil, nil
+	for _, ti := range s.places {
+		s.placeSum += s.weights[ti]
+	}
+	if s.creditBody < 0 {
+		s.credit = nil
 	}
 	s.order = make([]int, len(s.terms))
 	for i := range s.order {
@@ -448,15 +447,16 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 // openCredit adds the cursor over placelessMarker in field f (index fi of
 // the query's fields, average length avgLen). A field with documents of
 // which none holds the marker leaves no document to credit: the credit
-// cursors are then dropped, and no more are opened.
-func (s *bm25Searcher) openCredit(dicts *fieldDicts, cache *postingsCache, fi int, f weightedField, avgLen float64) error {
+// cursors are then dropped (s.credit nil), and openCredit returns false:
+// open no more.
+func (s *bm25Searcher) openCredit(dicts *fieldDicts, cache *postingsCache, fi int, f weightedField, avgLen float64) (bool, error) {
 	c, err := dicts.cursor(placelessMarker, cache)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if c.count == 0 {
-		s.credit, s.places = nil, nil
-		return nil
+		s.credit = nil
+		return false, nil
 	}
 	c.term, c.field, c.lazy = -1, fi, true
 	c.weight, c.lenConst, c.lenCoef = f.weight, 1-bm25B, bm25B/avgLen
@@ -464,13 +464,13 @@ func (s *bm25Searcher) openCredit(dicts *fieldDicts, cache *postingsCache, fi in
 		s.creditBody = len(s.credit)
 	}
 	s.credit = append(s.credit, c)
-	return nil
+	return true, nil
 }
 
 // placeAgrees is the share of a place term's weight n(t)·idf(t) added to
 // the score of a document that names the place, or names no place at all:
-// a document naming only other places of the same kind is taken to be
-// about somewhere else (ANALYSIS.md, "Letters that name no place").
+// a document naming only other places is taken to be about somewhere else
+// (ANALYSIS.md, "Letters that name no place").
 const placeAgrees = 0.5
 
 // addCredit scores the document being scored (num) for the query's place
@@ -478,9 +478,12 @@ const placeAgrees = 0.5
 // named the place once (see placelessMarker); and placeAgrees of each
 // place term's weight unless it names other places only.
 func (s *bm25Searcher) addCredit(num uint64) error {
-	placeless, err := s.onCredit(num)
-	if err != nil {
-		return err
+	placeless := false
+	if s.credit != nil {
+		var err error
+		if placeless, err = s.onCredit(num); err != nil {
+			return err
+		}
 	}
 	var x float64
 	if placeless {

@@ -393,6 +393,14 @@ func TestPlacelessCredit(t *testing.T) {
 			t.Errorf("%s gains %.3f from the place code, want a gain for none and a7 only", id, credited)
 		}
 	}
+	// Where every document names a place, none is credited, and the one
+	// naming A7县 still gains.
+	placed := []Doc{docs[0], docs[1], {ID: "b1", Title: "B1县路灯", Body: "B1县小区门口的天然气管道和路灯坏了。"}}
+	placedIdx := openTestIndex(t, filepath.Join(t.TempDir(), "placed"))
+	if err := placedIdx.Index(placed...); err != nil {
+		t.Fatal(err)
+	}
+	assertScores(t, text+" (all placed)", searchScores(t, placedIdx, placedIdx.BuildQuery(text)), bm25fReference(t, placed, text))
 	for k := 1; k <= len(docs); k++ {
 		ids, err := idx.SearchIDs(text, k)
 		if err != nil {
