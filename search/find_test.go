@@ -802,7 +802,7 @@ func TestSearchDeepPage(t *testing.T) {
 func FuzzSearch(f *testing.F) {
 	for _, seed := range []string{
 		"", "电梯", `"老旧小区" 电梯 -物业`, "status:pending 电梯", `"unbalanced`, "----", "！？。", "\xff\xfe电梯",
-		"a\x00b", "「『」』", strings.Repeat("长", 600), "*?~^() AND OR NOT", "垃圾分类 g01", "臺灣 ＡＢＣ",
+		"a\x00b", "「『」』", strings.Repeat("长", 600), "*?~^() AND OR NOT", "垃圾分类 g01", "臺灣 ＡＢＣ", "A7县老旧小区电梯", "a市 -电梯 k3区",
 	} {
 		f.Add(seed, false)
 		f.Add(seed, true)
