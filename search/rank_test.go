@@ -27,10 +27,7 @@ var rankDocs = []Doc{
 // query needs: minCoverage, or shortQueryCoverage for a short query.
 func bm25fReference(t *testing.T, docs []Doc, text string) map[string]float64 {
 	t.Helper()
-	cut, err := newTextCutter(testSegmenter(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cut := textCutterFor(t)
 	share := minCoverage
 	if len(cut.queryTerms(text, true)) <= shortQueryTerms {
 		share = shortQueryCoverage
@@ -43,10 +40,7 @@ func bm25fReference(t *testing.T, docs []Doc, text string) map[string]float64 {
 // of placelessMarker.
 func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64, credit bool) map[string]float64 {
 	t.Helper()
-	cut, err := newTextCutter(testSegmenter(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cut := textCutterFor(t)
 	type field struct {
 		tf        map[string]float64
 		length    float64
@@ -357,10 +351,11 @@ func textCutterFor(t *testing.T) *textCutter {
 }
 
 // TestPlacelessCredit checks what a query's place code adds: a document
-// naming no place at all scores as if its body named it once (placelessMarker),
-// and it and the document naming the place gain placeAgrees of its weight;
-// one naming another county gets nothing, even if only its title does. The scores match the
-// reference, and the pruned top hits (SearchIDs) match the full ranking.
+// naming no place at all scores as if its body named it once
+// (placelessMarker), and it and the document naming the place gain
+// placeAgrees of its weight; one naming another county gets nothing, even
+// if only its title does. The scores match the reference, and the pruned
+// top hits (SearchIDs) match the full ranking.
 func TestPlacelessCredit(t *testing.T) {
 	docs := []Doc{
 		{ID: "a7", Title: "A7县天然气入户", Body: "A7县某小区的天然气管道一直没有接通。"},
