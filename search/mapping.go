@@ -27,7 +27,9 @@ import (
 // 6: the body is cut by BodyAnalyzerName, which counts the terms of its
 // first leadBytes twice.
 // 7: a title or body that names no place code holds placelessMarker.
-const MappingVersion = 7
+// 8: one whose place codes all lie in one city holds withinCityMarker and,
+// if it names only the city, cityOnlyMarker (placeMarkers).
+const MappingVersion = 8
 
 // ideaType is the Bleve document type of an idea.
 const ideaType = "idea"

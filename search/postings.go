@@ -167,6 +167,20 @@ func (c *termCursor) advance(num uint64) error {
 	return nil
 }
 
+// on moves a lazy cursor to document num, if it is not there or past it
+// already, and reports whether num holds c's term.
+func (c *termCursor) on(num uint64) (bool, error) {
+	if c.done {
+		return false, nil
+	}
+	if c.fresh || c.num < num {
+		if err := c.advance(num); err != nil {
+			return false, err
+		}
+	}
+	return !c.done && c.num == num, nil
+}
+
 // x is c's contribution to its term's weighted frequency in the current
 // document.
 func (c *termCursor) x() float64 {

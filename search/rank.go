@@ -46,8 +46,9 @@ const (
 //
 // A place code the query names (placeCodes: a市, a7县) adds more: a
 // document that names no place in any field (placelessMarker) is scored
-// for it as if its body held it once (tf 1), and such a document or one
-// holding it gains placeAgrees × n(t)·idf(t). A document naming only other
+// for it as if its body held it once (tf 1), and such a document, one
+// holding it or one naming only places that agree with it (a市 for a7县,
+// a7县 for a市) gains placeAgrees × n(t)·idf(t). A document naming other
 // places gains nothing: residents often leave out the county they write
 // to, but a letter about K3县 is not about A7县. Measured in ANALYSIS.md,
 // "Letters that name no place".
@@ -291,12 +292,16 @@ type bm25Searcher struct {
 
 	// placeCodes are the place codes the query names (see placeCodes);
 	// places, the indices of the terms that are one, and placeSum their
-	// weight; credit, one cursor over placelessMarker per field with
-	// documents (nil when no document can hold it in every field, or the
-	// body is not searched), creditBody the body's. See addCredit.
+	// weight. Per field with documents: placeless, a cursor over
+	// placelessMarker, and agree[p], one over the marker of the documents
+	// agreeing with place p (agreeMarker). creditBody is the body's index
+	// among them (-1 if the body is not searched: no place scoring then).
+	// onField is scratch for addCredit. See addCredit.
 	placeCodes []string
 	places     []int
-	credit     []*termCursor
+	placeless  []*termCursor
+	agree      [][]*termCursor
+	onField    []bool
 	creditBody int
 	placeSum   float64
 	agrees     float64 // for the document being scored: see placeAgrees
@@ -347,7 +352,7 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 			s.places = append(s.places, ti)
 		}
 	}
-	creditable := len(s.places) > 0 // see openCredit
+	s.agree = make([][]*termCursor, len(s.places))
 	df := make([]float64, len(s.terms))
 	var n float64
 	offsets := segmentOffsets(snap)
@@ -388,8 +393,8 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 			df[ti] = max(df[ti], float64(c.count))
 		}
 		s.need[fi] = len(s.all) - first
-		if creditable {
-			if creditable, err = s.openCredit(dicts, cache, fi, f, avgLen); err != nil {
+		if len(s.places) > 0 {
+			if err := s.openPlaceCursors(dicts, cache, fi, f, avgLen); err != nil {
 				return err
 			}
 		}
@@ -404,11 +409,11 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 	for _, w := range s.weights {
 		total += w
 	}
+	if s.creditBody < 0 {
+		s.places = nil
+	}
 	for _, ti := range s.places {
 		s.placeSum += s.weights[ti]
-	}
-	if s.creditBody < 0 {
-		s.credit = nil
 	}
 	s.order = make([]int, len(s.terms))
 	for i := range s.order {
@@ -444,54 +449,67 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 	return nil
 }
 
-// openCredit adds the cursor over placelessMarker in field f (index fi of
-// the query's fields, average length avgLen). A field with documents of
-// which none holds the marker leaves no document to credit: the credit
-// cursors are then dropped (s.credit nil), and openCredit returns false:
-// open no more.
-func (s *bm25Searcher) openCredit(dicts *fieldDicts, cache *postingsCache, fi int, f weightedField, avgLen float64) (bool, error) {
-	c, err := dicts.cursor(placelessMarker, cache)
+// openPlaceCursors adds field f's cursors (index fi of the query's
+// fields, average length avgLen) over placelessMarker and the agreeing
+// markers of the query's places.
+func (s *bm25Searcher) openPlaceCursors(dicts *fieldDicts, cache *postingsCache, fi int, f weightedField, avgLen float64) error {
+	open := func(marker string) (*termCursor, error) {
+		c, err := dicts.cursor(marker, cache)
+		if err != nil {
+			return nil, err
+		}
+		c.term, c.field, c.lazy = -1, fi, true
+		c.weight, c.lenConst, c.lenCoef = f.weight, 1-bm25B, bm25B/avgLen
+		return c, nil
+	}
+	c, err := open(placelessMarker)
 	if err != nil {
-		return false, err
+		return err
 	}
-	if c.count == 0 {
-		s.credit = nil
-		return false, nil
-	}
-	c.term, c.field, c.lazy = -1, fi, true
-	c.weight, c.lenConst, c.lenCoef = f.weight, 1-bm25B, bm25B/avgLen
 	if f.name == FieldBody {
-		s.creditBody = len(s.credit)
+		s.creditBody = len(s.placeless)
 	}
-	s.credit = append(s.credit, c)
-	return true, nil
+	s.placeless = append(s.placeless, c)
+	s.onField = append(s.onField, false)
+	for p, ti := range s.places {
+		c, err := open(agreeMarker(s.terms[ti].term))
+		if err != nil {
+			return err
+		}
+		s.agree[p] = append(s.agree[p], c)
+	}
+	return nil
 }
 
 // placeAgrees is the share of a place term's weight n(t)·idf(t) added to
-// the score of a document that names the place, or names no place at all:
-// a document naming only other places is taken to be about somewhere else
-// (ANALYSIS.md, "Letters that name no place").
+// the score of a document that names the place, names no place at all, or
+// names only places within the place's city (a市 for a7县, a7县 for a市;
+// see agreeMarker): a document naming other places is taken to be about
+// somewhere else (ANALYSIS.md, "Letters that name no place").
 const placeAgrees = 0.5
 
 // addCredit scores the document being scored (num) for the query's place
-// terms: one it lacks, if every credit cursor is on it, as if its body
-// named the place once (see placelessMarker); and placeAgrees of each
-// place term's weight unless it names other places only.
+// terms. For one it lacks, a document whose every field names no place is
+// scored as if its body named it once (see placelessMarker); and each
+// place term adds placeAgrees of its weight to a document that holds it,
+// names no place, or names only places that agree with it.
 func (s *bm25Searcher) addCredit(num uint64) error {
-	placeless := false
-	if s.credit != nil {
-		var err error
-		if placeless, err = s.onCredit(num); err != nil {
+	placeless := true
+	for fi, c := range s.placeless {
+		on, err := c.on(num)
+		if err != nil {
 			return err
 		}
+		s.onField[fi] = on
+		placeless = placeless && on
 	}
 	var x float64
 	if placeless {
-		body := s.credit[s.creditBody]
+		body := s.placeless[s.creditBody]
 		length := 1 / (body.norm * body.norm)
 		x = body.weight / (body.lenConst + body.lenCoef*length)
 	}
-	for _, ti := range s.places {
+	for p, ti := range s.places {
 		w := s.weights[ti]
 		switch {
 		case w == 0:
@@ -501,25 +519,29 @@ func (s *bm25Searcher) addCredit(num uint64) error {
 			s.touched = append(s.touched, ti)
 			s.x[ti] = x
 			s.agrees += placeAgrees * w
+		default:
+			agrees, err := s.agreesWith(p, num)
+			if err != nil {
+				return err
+			}
+			if agrees {
+				s.agrees += placeAgrees * w
+			}
 		}
 	}
 	return nil
 }
 
-// onCredit reports whether every credit cursor is on document num, that
-// is, whether its fields name no place.
-func (s *bm25Searcher) onCredit(num uint64) (bool, error) {
-	for _, c := range s.credit {
-		if c.done {
-			return false, nil
+// agreesWith reports whether every field of document num names no place
+// or only places agreeing with place p (addCredit has set onField).
+func (s *bm25Searcher) agreesWith(p int, num uint64) (bool, error) {
+	for fi, c := range s.agree[p] {
+		if s.onField[fi] {
+			continue
 		}
-		if c.fresh || c.num < num {
-			if err := c.advance(num); err != nil {
-				return false, err
-			}
-		}
-		if c.done || c.num != num {
-			return false, nil
+		on, err := c.on(num)
+		if err != nil || !on {
+			return false, err
 		}
 	}
 	return true, nil
@@ -765,15 +787,11 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 			hit := false
 			for ; i < len(s.lazy) && s.lazy[i].term == term; i++ {
 				c := s.lazy[i]
-				if c.done {
-					continue
+				on, err := c.on(num)
+				if err != nil {
+					return nil, err
 				}
-				if c.fresh || c.num < num {
-					if err := c.advance(num); err != nil {
-						return nil, err
-					}
-				}
-				if !c.done && c.num == num {
+				if on {
 					hit = true
 					s.add(c)
 				}
@@ -861,7 +879,7 @@ func (s *bm25Searcher) explainScore(dm *search.DocumentMatch) {
 		})
 	}
 	if s.agrees > 0 {
-		parts = append(parts, &search.Explanation{Value: s.agrees, Message: fmt.Sprintf("names the query's places or none (%g of their weight)", placeAgrees)})
+		parts = append(parts, &search.Explanation{Value: s.agrees, Message: fmt.Sprintf("names the query's places, places within them or none (%g of their weight)", placeAgrees)})
 	}
 	dm.Expl = &search.Explanation{Value: dm.Score, Message: fmt.Sprintf("sum of, × boost %g:", s.boost), Children: parts}
 }

@@ -36,15 +36,15 @@ func bm25fReference(t *testing.T, docs []Doc, text string) map[string]float64 {
 }
 
 // bm25fReferenceCovered is bm25fReference with the share of the query's
-// weight a document must hold and, with credit false, without the credit
-// of placelessMarker.
+// weight a document must hold and, with credit false, without what a
+// query's place codes add (see addCredit).
 func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64, credit bool) map[string]float64 {
 	t.Helper()
 	cut := textCutterFor(t)
 	type field struct {
-		tf        map[string]float64
-		length    float64
-		placeless bool // the field has text naming no place code
+		tf     map[string]float64
+		length float64
+		codes  []string // the place codes the field's text names
 	}
 	fields := []weightedField{{FieldTitle, titleWeight}, {FieldBody, 1}}
 	perDoc := make([][]field, len(docs))
@@ -73,10 +73,8 @@ func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64,
 			}
 			if fd.length > 0 {
 				fd.length++ // the length marker
-				if len(placeCodes(folded)) == 0 {
-					fd.placeless = true
-					fd.length++ // placelessMarker
-				}
+				fd.codes = placeCodes(folded)
+				fd.length += float64(len(placeMarkers(folded)))
 				docsWith[fi]++
 				marked, _ := lengthOfTerm(lengthTerm(int(fd.length)))
 				totalLen[fi] += marked
@@ -128,15 +126,33 @@ func bm25fReferenceCovered(t *testing.T, docs []Doc, text string, share float64,
 				continue
 			}
 			// A document whose every field (of those any document has)
-			// names no place is scored as if its body named the place once.
-			placeless := place
+			// names no place is scored as if its body named the place
+			// once, and gains placeAgrees; so does one whose fields name
+			// only places within the city asked for, or only the city of
+			// the county asked for.
+			placeless, agrees := place, place
 			for fi := range fields {
-				placeless = placeless && (docsWith[fi] == 0 || perDoc[i][fi].placeless)
+				if docsWith[fi] == 0 {
+					continue
+				}
+				codes := perDoc[i][fi].codes
+				placeless = placeless && len(codes) == 0 && perDoc[i][fi].length > 0
+				for _, c := range codes {
+					if len(q.term) == 1 {
+						agrees = agrees && c[:1] == q.term
+					} else {
+						agrees = agrees && c == q.term[:1]
+					}
+				}
+				agrees = agrees && perDoc[i][fi].length > 0
 			}
 			if fd := perDoc[i][1]; placeless {
 				avg := totalLen[1] / docsWith[1]
 				x := 1 / (1 - bm25B + bm25B*fd.length/avg)
-				credits[d.ID] += float64(q.count) * idf * (x*(bm25K1+1)/(bm25K1+x) + placeAgrees)
+				credits[d.ID] += float64(q.count) * idf * x * (bm25K1 + 1) / (bm25K1 + x)
+			}
+			if agrees {
+				credits[d.ID] += placeAgrees * float64(q.count) * idf
 			}
 		}
 	}
@@ -352,16 +368,19 @@ func textCutterFor(t *testing.T) *textCutter {
 
 // TestPlacelessCredit checks what a query's place code adds: a document
 // naming no place at all scores as if its body named it once
-// (placelessMarker), and it and the document naming the place gain
-// placeAgrees of its weight; one naming another county gets nothing, even
-// if only its title does. The scores match the reference, and the pruned
-// top hits (SearchIDs) match the full ranking.
+// (placelessMarker), and it, the document naming the place and one naming
+// only places that agree with it (its city for a county, its counties for
+// a city) gain placeAgrees of its weight; one naming another county or
+// city gets nothing, even if only its title does. The scores match the
+// reference, and the pruned top hits (SearchIDs) match the full ranking.
 func TestPlacelessCredit(t *testing.T) {
 	docs := []Doc{
 		{ID: "a7", Title: "A7县天然气入户", Body: "A7县某小区的天然气管道一直没有接通。"},
 		{ID: "k3", Title: "K3县天然气入户", Body: "K3县城南小区的天然气管道一直没有接通。"},
 		{ID: "none", Title: "天然气入户难", Body: "我们小区的天然气管道一直没有接通，请尽快解决。"},
 		{ID: "title-k3", Title: "K3县小区天然气", Body: "小区的天然气管道一直没有接通，请尽快解决。"},
+		{ID: "city-a", Title: "天然气入户难", Body: "A市有个小区的天然气管道一直没有接通。"},
+		{ID: "a3", Title: "天然气入户难", Body: "A3区有个小区的天然气管道一直没有接通。"},
 		{ID: "other", Title: "路灯不亮", Body: "小区门口的路灯坏了一个月。"},
 		{ID: "other2", Title: "公园卫生间", Body: "公园卫生间晚上锁门。"},
 	}
@@ -369,24 +388,40 @@ func TestPlacelessCredit(t *testing.T) {
 	if err := idx.Index(docs...); err != nil {
 		t.Fatal(err)
 	}
+	for _, tc := range []struct {
+		text  string
+		gains []string // the documents the place code adds to
+	}{
+		{"A7县天然气管道没有接通", []string{"a7", "none", "city-a"}},
+		{"A市天然气管道没有接通", []string{"a7", "none", "city-a", "a3"}},
+	} {
+		got := searchScores(t, idx, idx.BuildQuery(tc.text))
+		assertScores(t, tc.text, got, bm25fReference(t, docs, tc.text))
+		share := minCoverage
+		if len(textCutterFor(t).queryTerms(tc.text, true)) <= shortQueryTerms {
+			share = shortQueryCoverage
+		}
+		uncredited := bm25fReferenceCovered(t, docs, tc.text, share, false)
+		for id, score := range got {
+			if gain := score - uncredited[id]; (gain > 1e-6*score) != slices.Contains(tc.gains, id) {
+				t.Errorf("%q: %s gains %g from the place code, want gains for %q only", tc.text, id, gain, tc.gains)
+			}
+		}
+		for k := 1; k <= len(docs); k++ {
+			ids, err := idx.SearchIDs(tc.text, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slices.SortedFunc(maps.Keys(got), func(a, b string) int { return cmp.Compare(got[b], got[a]) })
+			if !slices.Equal(ids, want[:min(k, len(want))]) {
+				t.Errorf("SearchIDs(%q, %d) = %q, want %q", tc.text, k, ids, want[:min(k, len(want))])
+			}
+		}
+	}
 	const text = "A7县天然气管道没有接通"
 	got := searchScores(t, idx, idx.BuildQuery(text))
-	assertScores(t, text, got, bm25fReference(t, docs, text))
 	if !(got["a7"] > got["none"] && got["none"] > got["k3"]) {
 		t.Errorf("%q scores a7 %.3f, none %.3f, k3 %.3f: want them in that order", text, got["a7"], got["none"], got["k3"])
-	}
-	// "none" is credited, and "a7" gains placeAgrees of the place's
-	// weight; "k3" and "title-k3", whose body names no place but whose
-	// title names K3县, gain nothing.
-	share := minCoverage
-	if len(textCutterFor(t).queryTerms(text, true)) <= shortQueryTerms {
-		share = shortQueryCoverage
-	}
-	uncredited := bm25fReferenceCovered(t, docs, text, share, false)
-	for id, score := range got {
-		if credited := score - uncredited[id]; (credited > 1e-9) != (id == "none" || id == "a7") {
-			t.Errorf("%s gains %.3f from the place code, want a gain for none and a7 only", id, credited)
-		}
 	}
 	// Where every document names a place, none is credited, and the one
 	// naming A7县 still gains.
@@ -396,14 +431,4 @@ func TestPlacelessCredit(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertScores(t, text+" (all placed)", searchScores(t, placedIdx, placedIdx.BuildQuery(text)), bm25fReference(t, placed, text))
-	for k := 1; k <= len(docs); k++ {
-		ids, err := idx.SearchIDs(text, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := slices.SortedFunc(maps.Keys(got), func(a, b string) int { return cmp.Compare(got[b], got[a]) })
-		if !slices.Equal(ids, want[:min(k, len(want))]) {
-			t.Errorf("SearchIDs(%q, %d) = %q, want %q", text, k, ids, want[:min(k, len(want))])
-		}
-	}
 }

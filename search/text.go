@@ -206,6 +206,46 @@ func lengthOfTerm(term string) (float64, bool) {
 // lengthMarker, no text yields it.
 const placelessMarker = "\x02"
 
+// A title or body whose place codes all lie in one city (a, a3, a7: city
+// a) holds withinCityMarker + that letter; one that names the city's own
+// code and no other also holds cityOnlyMarker + the letter. A document
+// naming no other place thus agrees with a query naming a7县 if it names
+// only a市, and with one naming a市 if it names a7县 (see placeAgrees).
+const (
+	withinCityMarker = "\x03"
+	cityOnlyMarker   = "\x04"
+)
+
+// placeMarkers returns the place markers of a title or body whose folded
+// text is folded: placelessMarker, or those of withinCityMarker and
+// cityOnlyMarker that apply, or none.
+func placeMarkers(folded string) []string {
+	codes := placeCodes(folded)
+	if len(codes) == 0 {
+		return []string{placelessMarker}
+	}
+	city := codes[0][:1]
+	for _, c := range codes {
+		if c[:1] != city {
+			return nil
+		}
+	}
+	if len(codes) == 1 && codes[0] == city {
+		return []string{withinCityMarker + city, cityOnlyMarker + city}
+	}
+	return []string{withinCityMarker + city}
+}
+
+// agreeMarker returns the marker of the titles and bodies that agree with
+// a query's place code without naming it: those within its city for a
+// city's code (a), those naming only its city for a county's (a7).
+func agreeMarker(code string) string {
+	if len(code) == 1 {
+		return withinCityMarker + code
+	}
+	return cityOnlyMarker + code[:1]
+}
+
 // placeCodes returns the place codes folded text names, in order, each
 // once: a Latin letter with at most two digits, standing alone (no letter
 // or digit before or after it) and followed, after at most one space, by
@@ -239,9 +279,6 @@ func placeCodes(folded string) []string {
 	}
 	return codes
 }
-
-// namesPlace reports whether folded text names a place code.
-func namesPlace(folded string) bool { return len(placeCodes(folded)) > 0 }
 
 func isLowerASCII(b byte) bool { return 'a' <= b && b <= 'z' }
 func isDigitASCII(b byte) bool { return '0' <= b && b <= '9' }
@@ -280,10 +317,8 @@ func (a *textAnalyzer) Analyze(input []byte) analysis.TokenStream {
 	for _, t := range terms {
 		n += repeats(t, a.lead)
 	}
-	placeless := !namesPlace(text)
-	if placeless {
-		n++
-	}
+	markers := placeMarkers(text)
+	n += len(markers)
 	slab := make([]analysis.Token, n)
 	stream := make(analysis.TokenStream, 0, n)
 	for _, t := range terms {
@@ -303,9 +338,9 @@ func (a *textAnalyzer) Analyze(input []byte) analysis.TokenStream {
 			stream = append(stream, tok)
 		}
 	}
-	if placeless {
+	for _, m := range markers {
 		tok := &slab[len(stream)]
-		tok.Term = []byte(placelessMarker)
+		tok.Term = []byte(m)
 		tok.Start, tok.End = len(input), len(input)
 		tok.Position = len(stream) + 1
 		tok.Type = analysis.Single
@@ -336,7 +371,7 @@ func (c *textCutter) termFrequencies(input []byte, lead int) (int, index.TokenFr
 	}
 	buf := []byte(text)
 	freqs := make(index.TokenFrequencies, len(terms)/2)
-	slab := make([]index.TokenFreq, 0, len(terms)+2) // never grows: freqs points into it
+	slab := make([]index.TokenFreq, 0, len(terms)+3) // never grows: freqs points into it
 	add := func(key string, term []byte) {
 		if tf := freqs[key]; tf != nil {
 			tf.SetFrequency(tf.Frequency() + 1)
@@ -358,9 +393,9 @@ func (c *textCutter) termFrequencies(input []byte, lead int) (int, index.TokenFr
 			add(text[t.start:t.end], buf[t.start:t.end:t.end])
 		}
 	}
-	if !namesPlace(text) {
+	for _, m := range placeMarkers(text) {
 		n++
-		add(placelessMarker, []byte(placelessMarker))
+		add(m, []byte(m))
 	}
 	marker := lengthTerm(n)
 	add(marker, []byte(marker))

@@ -86,16 +86,16 @@ func TestTextAnalyzerSynonymsAndLoneCharacters(t *testing.T) {
 
 func TestTextAnalyzerTokenTypes(t *testing.T) {
 	testSegmenter(t)
-	stream := NewMapping().AnalyzerNamed(TextAnalyzerName).Analyze([]byte("abc小区"))
+	stream := NewMapping().AnalyzerNamed(TextAnalyzerName).Analyze([]byte("abc小区a7县"))
 	for _, tok := range stream {
 		want := analysis.Ideographic
 		switch {
 		case tok.Type == analysis.Single:
-			if _, ok := lengthOfTerm(string(tok.Term)); !ok && string(tok.Term) != placelessMarker {
+			if tok.Term[0] >= ' ' { // not a length or place marker
 				t.Errorf("%q typed Single", tok.Term)
 			}
 			continue
-		case string(tok.Term) == "abc":
+		case string(tok.Term) == "abc", string(tok.Term) == "a7":
 			want = analysis.AlphaNumeric
 		}
 		if tok.Type != want {
@@ -361,6 +361,37 @@ func TestPlaceCodes(t *testing.T) {
 		marked := slices.Contains(textTerms(t, tc.text), placelessMarker)
 		if names := len(tc.want) > 0; marked == names {
 			t.Errorf("%q: placelessMarker %v, names a place %v", tc.text, marked, names)
+		}
+	}
+}
+
+func TestPlaceMarkers(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"我们小区的燃气管道", []string{placelessMarker}},
+		{"A市的燃气管道", []string{withinCityMarker + "a", cityOnlyMarker + "a"}},
+		{"A市A7县的燃气管道", []string{withinCityMarker + "a"}},
+		{"A7县和A3区", []string{withinCityMarker + "a"}},
+		{"A7县和K3县", nil},
+		{"K市和A市", nil},
+	} {
+		got := placeMarkers(Fold(tc.text))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("placeMarkers(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+		// The analyzer puts them in the stream once each.
+		terms := textTerms(t, tc.text)
+		for _, m := range tc.want {
+			if count(terms, m) != 1 {
+				t.Errorf("%q: %q in the stream %d times, want once", tc.text, m, count(terms, m))
+			}
+		}
+	}
+	for code, want := range map[string]string{"a": withinCityMarker + "a", "a7": cityOnlyMarker + "a", "k12": cityOnlyMarker + "k"} {
+		if got := agreeMarker(code); got != want {
+			t.Errorf("agreeMarker(%q) = %q, want %q", code, got, want)
 		}
 	}
 }
