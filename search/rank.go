@@ -787,11 +787,15 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 			hit := false
 			for ; i < len(s.lazy) && s.lazy[i].term == term; i++ {
 				c := s.lazy[i]
-				on, err := c.on(num)
-				if err != nil {
-					return nil, err
+				if c.done {
+					continue
 				}
-				if on {
+				if c.fresh || c.num < num {
+					if err := c.advance(num); err != nil {
+						return nil, err
+					}
+				}
+				if !c.done && c.num == num {
 					hit = true
 					s.add(c)
 				}
