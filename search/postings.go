@@ -167,6 +167,13 @@ func (c *termCursor) advance(num uint64) error {
 	return nil
 }
 
+// inField sets what c's postings count for: field fi of the query's
+// fields, f, whose documents average avgLen terms (see x).
+func (c *termCursor) inField(fi int, f weightedField, avgLen float64) {
+	c.field = fi
+	c.weight, c.lenConst, c.lenCoef = f.weight, 1-bm25B, bm25B/avgLen
+}
+
 // on moves a lazy cursor to document num, if it is not there or past it
 // already, and reports whether num holds c's term.
 func (c *termCursor) on(num uint64) (bool, error) {

@@ -107,13 +107,14 @@ func (q *textQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping
 		terms:      cutter.queryTerms(q.text, !q.phrase),
 		maxTerms:   q.maxTerms,
 	}
-	if !q.phrase {
-		s.placeCodes = placeCodes(Fold(clipQuery(q.text)))
-	}
 	if s.boost == 0 {
 		s.boost = 1
 	}
-	if err := s.open(ctx, snap, q.fields); err != nil {
+	var codes []string // a phrase is matched as written, places and all
+	if !q.phrase {
+		codes = placeCodes(Fold(clipQuery(q.text)))
+	}
+	if err := s.open(ctx, snap, q.fields, codes); err != nil {
 		return nil, err
 	}
 	if q.opened != nil {
@@ -290,14 +291,13 @@ type bm25Searcher struct {
 	// maxTerms, when above zero, is how many of the heaviest terms count.
 	maxTerms int
 
-	// placeCodes are the place codes the query names (see placeCodes);
-	// places, the indices of the terms that are one, and placeSum their
+	// places are the indices of the terms that are place codes the query
+	// names (see placeCodes), and placeSum their
 	// weight. Per field with documents: placeless, a cursor over
 	// placelessMarker, and agree[p], one over the marker of the documents
 	// agreeing with place p (agreeMarker). creditBody is the body's index
 	// among them (-1 if the body is not searched: no place scoring then).
 	// onField is scratch for addCredit. See addCredit.
-	placeCodes []string
 	places     []int
 	placeless  []*termCursor
 	agree      [][]*termCursor
@@ -333,7 +333,7 @@ const (
 
 // open creates the cursors of every query term in every field that has
 // documents, the terms' weights, and which cursors are lazy.
-func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fields []weightedField) error {
+func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fields []weightedField, codes []string) error {
 	if s.maxTerms > 0 && len(s.terms) > s.maxTerms {
 		kept, err := heaviestTerms(ctx, snap, fields, s.terms, s.maxTerms)
 		if err != nil {
@@ -348,7 +348,7 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 	s.seen = make([]int, len(fields))
 	s.creditBody = -1
 	for ti, t := range s.terms {
-		if slices.Contains(s.placeCodes, t.term) {
+		if slices.Contains(codes, t.term) {
 			s.places = append(s.places, ti)
 		}
 	}
@@ -387,8 +387,8 @@ func (s *bm25Searcher) open(ctx context.Context, snap *scorch.IndexSnapshot, fie
 				}
 				continue
 			}
-			c.term, c.field = ti, fi
-			c.weight, c.lenConst, c.lenCoef = f.weight, 1-bm25B, bm25B/avgLen
+			c.term = ti
+			c.inField(fi, f, avgLen)
 			s.all = append(s.all, c)
 			df[ti] = max(df[ti], float64(c.count))
 		}
@@ -458,8 +458,8 @@ func (s *bm25Searcher) openPlaceCursors(dicts *fieldDicts, cache *postingsCache,
 		if err != nil {
 			return nil, err
 		}
-		c.term, c.field, c.lazy = -1, fi, true
-		c.weight, c.lenConst, c.lenCoef = f.weight, 1-bm25B, bm25B/avgLen
+		c.term, c.lazy = -1, true
+		c.inField(fi, f, avgLen)
 		return c, nil
 	}
 	c, err := open(placelessMarker)
@@ -786,6 +786,8 @@ func (s *bm25Searcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, e
 			rest -= w
 			hit := false
 			for ; i < len(s.lazy) && s.lazy[i].term == term; i++ {
+				// As termCursor.on, written out: this loop is hot and
+				// the compiler does not inline on.
 				c := s.lazy[i]
 				if c.done {
 					continue
